@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: MIT
+#
+# miglab build.  Plain GNU make; one static library (ref/ + sim/) that the
+# `miglab` binary, the benchmarks and every Check suite link against.
+#
+#   make            build build/miglab (installs missing Debian packages
+#                   through ci/deps first)
+#   make check      unit suites, the same suites under Valgrind memcheck,
+#                   integration tests; ends with "N passed, N failed"
+#   make asan       unit suites and integration tests built with ASan+UBSan
+#   make bench      performance figures (not a test: prints numbers)
+#   make demo       predict the built-in default scenario
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Local overrides go in an untracked config.mak.
+
+-include config.mak
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+BUILD   ?= build
+CC      ?= cc
+
+WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wvla -Werror
+OPT     ?= -O2 -g
+PKGS     = json-c inih
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) \
+             $(WARN) -Iref -Isim -Itools -MMD -MP \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+             $(SAN_FLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+TEST_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+
+LIB_SRC    = $(wildcard ref/*.c sim/*.c)
+MIGLAB_SRC = $(filter-out tools/bench.c,$(wildcard tools/*.c))
+TEST_SRC   = $(wildcard tests/unit/check_*.c)
+
+LIB     = $(BUILD)/libmiglab.a
+MIGLAB  = $(BUILD)/miglab
+BENCH   = $(BUILD)/miglab-bench
+TESTS   = $(TEST_SRC:%.c=$(BUILD)/%)
+DEPS_OK = $(BUILD)/.deps-ok
+
+.PHONY: all check check-unit check-valgrind check-integration asan bench \
+        demo install clean deps
+.SUFFIXES:
+.SECONDARY:
+
+all: $(MIGLAB)
+
+# ci/deps installs (root) or names (otherwise) the missing Debian packages.
+$(DEPS_OK): ci/deps
+	@mkdir -p $(@D)
+	@bash ci/deps
+	@touch $@
+
+deps:
+	@bash ci/deps
+
+$(BUILD)/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(MIGLAB): $(MIGLAB_SRC:%.c=$(BUILD)/%.o) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BENCH): $(BUILD)/tools/bench.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+# Tests find their data and the binary through these.
+TEST_ENV = MIGLAB_SRCDIR=$(CURDIR) MIGLAB_BIN=$(CURDIR)/$(MIGLAB)
+
+check: $(MIGLAB) $(TESTS)
+	@TESTS="$(TESTS)" $(TEST_ENV) bash tests/run-all.sh all
+
+check-unit: $(MIGLAB) $(TESTS)
+	@TESTS="$(TESTS)" $(TEST_ENV) bash tests/run-all.sh unit
+
+check-valgrind: $(MIGLAB) $(TESTS)
+	@TESTS="$(TESTS)" $(TEST_ENV) bash tests/run-all.sh valgrind
+
+check-integration: $(MIGLAB)
+	@TESTS="" $(TEST_ENV) bash tests/run-all.sh integration
+
+# Sanitizer build in its own tree, so it never mixes with the normal objects.
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
+	    SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    asan-run
+
+.PHONY: asan-run
+asan-run: $(MIGLAB) $(TESTS)
+	@TESTS="$(TESTS)" $(TEST_ENV) ASAN_OPTIONS=detect_leaks=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1 bash tests/run-all.sh sanitizer
+
+bench: $(BENCH)
+	@$(BENCH)
+
+demo: $(MIGLAB)
+	@bash tools/demo.sh $(MIGLAB)
+
+install: $(MIGLAB)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(MIGLAB) $(DESTDIR)$(BINDIR)/miglab
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

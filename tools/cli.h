@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli.h - what the `miglab` subcommands share: exit codes, error printing,
+ * and the entry point of each subcommand.
+ */
+#ifndef MIGLAB_CLI_H
+#define MIGLAB_CLI_H
+
+#include <stdio.h>
+
+enum cli_exit {
+    CLI_OK = 0,
+    CLI_FAILED = 1,         /* ran, but the result is a failure */
+    CLI_USAGE = 2,          /* bad flags, bad input files */
+};
+
+/* "miglab CMD: message\n" on stderr. */
+void cli_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+int cmd_predict(int argc, char **argv);
+
+#endif

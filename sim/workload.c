@@ -1,37 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * workload.c - workload specs, trace files and the closed forms for the
- * expected number of distinct pages written in a window (see workload.h;
- * the generators are in wgen.c).
+ * workload.c - workload specs, their canonical text, fit checks, and trace
+ * files (see workload.h).  The generators and the closed forms for distinct
+ * pages live in wgen.c.
  *
- * Spec grammar (blanks around names, keys and values are ignored):
+ * Spec grammar (blanks around names, keys and values are ignored; model
+ * names and keys are lower case):
  *   idle | uniform:rate=R | hotcold:wss=S,hot=H,rate=R | zipf:s=X,rate=R
  *   | seq:rate=R | trace:FILE | phased:SPEC@T;SPEC@T;...
  * R is a byte rate (sim_parse_byterate, 0..1 PB/s), S a size of at least one
  * page (sim_parse_size; used rounded down to whole pages), H a fraction
  * (sim_parse_fraction), X a number in (0, 10], T a time of 1 ms .. 1e9 s
- * (sim_parse_time).  Phases are split on ';' and each phase's duration on
- * its last '@', so a phase may be a trace whose path holds '@' but not ';'.
- * Phases may not be phased themselves.  Every key is required, once.
+ * (sim_parse_time).  Every key is required, once.  Phases are split on ';'
+ * and each phase's duration on its last '@', so a phase may be a trace
+ * whose path holds '@' but not ';'; phases may not be phased themselves.
+ * A relative trace path is opened relative to basedir and kept as written,
+ * which is what the canonical text shows.
  *
- * Closed forms, with n = rate / 4096 * scale * dt writes in the window and
- * N pages (each write i.i.d. over pages with probability q_k for page k):
- *   E[distinct] = sum_k 1 - (1 - q_k)^n                     exactly;
- *   uniform   N (1 - (1 - 1/N)^n);
- *   hotcold   the same over the hot set (q = H/hot pages) plus the cold set
- *             (q = (1-H)/cold pages); with no cold pages every write is hot;
- *   zipf      q_k = k^-s / H(N,s): the first 32 ranks summed exactly, the
- *             rest by Euler-Maclaurin (integral + end corrections) with the
- *             integral done by 8-point Gauss-Legendre panels on u = log k;
- *             H(N,s) likewise, with the integral in closed form;
- *   seq       min(N, n);
- *   phased    each phase's share of the window is merged into one window of
- *             that phase's own clock (exact, phases being stationary or
- *             replayed on their own clock), and the clean fractions
- *             1 - d_p/N of the phases are multiplied;
- *   trace     exact: the union of what the generator emits (wgen.c), found
- *             with a temporary bitmap.
- * Trace file format: docs/trace-format.md (normative).
+ * Canonical text: parameters in the order above; rates in the largest of
+ * TB/s GiB/s GB/s MiB/s MB/s KiB/s kB/s that gives a whole number, else
+ * bytes/s in the shortest exact decimal; sizes in P/T/G/M/K (binary) when
+ * whole, else bytes; other numbers in the shortest text that reads back
+ * exactly; durations in seconds.  Parsing the canonical text gives back the
+ * same workload, field for field.
+ *
+ * Trace files: docs/trace-format.md (normative), cited as FORMAT.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -81,6 +74,29 @@ static bool valid_kind(enum sim_workload_kind k)
     return (unsigned)k < NMODELS;
 }
 
+/* Shortest "%g" text of v that sim_parse_double reads back exactly. */
+static void fmt_num(char *out, size_t len, double v)
+{
+    const char *dp = localeconv()->decimal_point;
+
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(out, len, "%.0f", v);
+        return;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        double back;
+
+        snprintf(out, len, "%.*g", prec, v);
+        if (dp && dp[0] && dp[0] != '.')
+            for (char *c = out; *c; c++)
+                if (*c == dp[0])
+                    *c = '.';
+        if (sim_parse_double(out, -INFINITY, INFINITY, &back) == 0 &&
+            back == v)
+            return;
+    }
+}
+
 /* ---- traces ------------------------------------------------------------ */
 
 struct trace_box {
@@ -121,10 +137,12 @@ int sim__trace_valid(const struct sim_trace *t, bool deep)
           t->interval_s <= SIM__TRACE_MAX_INTERVAL) ||
         t->off[0] != 0 || (t->off[t->nintervals] && !t->pfns))
         return MIG_EINVAL;
+    if (!deep)
+        return 0;
     for (size_t i = 0; i < t->nintervals; i++)
         if (t->off[i + 1] < t->off[i])
             return MIG_EINVAL;
-    for (uint64_t j = 0; deep && j < t->off[t->nintervals]; j++)
+    for (uint64_t j = 0; j < t->off[t->nintervals]; j++)
         if (t->pfns[j] >= t->npages)
             return MIG_EINVAL;
     return 0;
@@ -270,7 +288,8 @@ static int rd_interval(struct trace_rd *r, char *line)
     if (strcmp(line, "-") == 0)
         return 0;
 
-    for (char *tok = strtok(line, " \t"); tok; tok = strtok(NULL, " \t")) {
+    for (char *save, *tok = strtok_r(line, " \t", &save); tok;
+         tok = strtok_r(NULL, " \t", &save)) {
         const char *p = tok;
         uint64_t a, b;
 
@@ -433,13 +452,9 @@ int sim__trace_read(FILE *f, const char *name, struct sim_trace *t,
 
 int sim__trace_write(FILE *f, const struct sim_trace *t)
 {
-    char ib[64];
+    char ib[40];
 
-    snprintf(ib, sizeof(ib), "%.17g", t->interval_s);
-    /* %g follows the locale; the format always uses '.'. */
-    for (char *c = ib; *c; c++)
-        if (*c == ',')
-            *c = '.';
+    fmt_num(ib, sizeof(ib), t->interval_s);
     fprintf(f, "miglab-trace 1\npages %llu\ninterval %ss\n",
             (unsigned long long)t->npages, ib);
     for (size_t i = 0; i < t->nintervals; i++) {
@@ -492,7 +507,7 @@ static int load_trace(const char *path, const char *basedir,
     if (!f) {
         rc = -errno;
         seterr(err, errlen, "trace: cannot open '%s': %s", open_path,
-               strerror(errno));
+               mig_strerror(rc));
         goto out_free_full;
     }
     t = sim__trace_alloc(path);
@@ -969,29 +984,6 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
         b->pos = b->len;    /* truncated: append nothing more */
 }
 
-/* Shortest "%g" text of v that sim_parse_double reads back exactly. */
-static void fmt_num(char *out, size_t len, double v)
-{
-    const char *dp = localeconv()->decimal_point;
-
-    if (v == floor(v) && fabs(v) < 1e15) {
-        snprintf(out, len, "%.0f", v);
-        return;
-    }
-    for (int prec = 1; prec <= 17; prec++) {
-        double back;
-
-        snprintf(out, len, "%.*g", prec, v);
-        if (dp && dp[0] && dp[0] != '.')
-            for (char *c = out; *c; c++)
-                if (*c == dp[0])
-                    *c = '.';
-        if (sim_parse_double(out, -INFINITY, INFINITY, &back) == 0 &&
-            back == v)
-            return;
-    }
-}
-
 static void fmt_rate(struct sbuf *b, double rate)
 {
     static const struct {
@@ -1062,7 +1054,7 @@ static void fmt_one(struct sbuf *b, const struct sim_workload *wl)
         fmt_rate(b, wl->rate);
         break;
     case SIM_WL_PHASED:
-        for (size_t i = 0; i < wl->nphases; i++) {
+        for (size_t i = 0; wl->phases && i < wl->nphases; i++) {
             sb_printf(b, "%s", i ? ";" : ":");
             fmt_one(b, wl->phases[i].model);
             fmt_num(num, sizeof(num), wl->phases[i].duration_s);

@@ -53,7 +53,8 @@ int sim__trace_write(FILE *f, const struct sim_trace *t);
 
 /*
  * 0 if t is well formed (what the generators and closed forms rely on), else
- * MIG_EINVAL.  deep also checks every pfn against npages (linear time).
+ * MIG_EINVAL.  Without deep only the header fields are checked (constant
+ * time); deep also checks the offsets and every pfn (linear time).
  */
 int sim__trace_valid(const struct sim_trace *t, bool deep);
 

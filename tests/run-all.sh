@@ -26,7 +26,7 @@ run() {    # run NAME CMD...
     rc=$?
     if [ $rc -eq 0 ]; then
         passed=$((passed + 1))
-        printf '  PASS  %s  (%s)\n' "$name" "$(grep -E '^[0-9]+%: Checks' "$log" | tail -1)"
+        printf '  PASS  %s  (%s)\n' "$name" "$( (grep -E '^[0-9]+%: Checks' "$log" || tail -1 "$log") | tail -1)"
     elif [ $rc -eq 77 ]; then
         skipped=$((skipped + 1))
         printf '  SKIP  %s: %s\n' "$name" "$(tail -1 "$log")"

@@ -10,6 +10,7 @@
 #   make asan       unit suites and integration tests built with ASan+UBSan
 #   make bench      performance figures (not a test: prints numbers)
 #   make demo       predict the built-in default scenario
+#   make fuzz       libFuzzer on the stream decoder (FUZZ_SECONDS=60)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Local overrides go in an untracked config.mak.
@@ -24,7 +25,7 @@ CC      ?= cc
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla -Werror
 OPT     ?= -O2 -g
-PKGS     = json-c inih
+PKGS     = json-c inih libxxhash
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) \
              $(WARN) -Iref -Isim -Itools -MMD -MP \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
@@ -44,7 +45,8 @@ TESTS   = $(TEST_SRC:%.c=$(BUILD)/%)
 DEPS_OK = $(BUILD)/.deps-ok
 
 .PHONY: all check check-unit check-valgrind check-integration asan bench \
-        demo install clean deps
+        demo install clean deps fuzz
+SHELL = /bin/bash
 .SUFFIXES:
 .SECONDARY:
 
@@ -104,6 +106,24 @@ asan-run: $(MIGLAB) $(TESTS)
 
 bench: $(BENCH)
 	@$(BENCH)
+
+# The decoder under libFuzzer with ASan+UBSan.  New inputs go to
+# build/fuzz-corpus (libFuzzer writes into its first directory); the seed
+# streams in tests/data/streams/ are read only.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC = tests/fuzz/fuzz_stream.c ref/buf.c $(wildcard ref/stream_*.c) \
+           ref/mig_err.c
+
+fuzz:
+	@bash ci/deps fuzz
+	@mkdir -p $(BUILD)/fuzz-corpus
+	clang -std=c11 -D_DEFAULT_SOURCE -g -O1 \
+	    -fsanitize=fuzzer,address,undefined -Iref $(FUZZ_SRC) \
+	    -o $(BUILD)/fuzz_stream
+	$(BUILD)/fuzz_stream -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    $(BUILD)/fuzz-corpus tests/data/streams/ 2>&1 | \
+	    grep -E '^(#[0-9]+ *DONE|stat::number_of_executed_units|stat::peak|==.*ERROR|SUMMARY)' ; \
+	    test $${PIPESTATUS[0]} -eq 0
 
 demo: $(MIGLAB)
 	@bash tools/demo.sh $(MIGLAB)

@@ -23,6 +23,7 @@ struct command {
 static const struct command commands[] = {
     { "predict", cmd_predict,
       "predict a migration's total time, downtime, bytes and passes" },
+    { "plan", cmd_plan, "percentiles, inverse questions, fleet evacuation" },
 };
 
 void cli_error(const char *cmd, const char *fmt, ...)

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plot.h - small self-contained SVG charts for the planner's outputs.
+ *
+ * Two shapes: line charts (a downtime CDF, downtime against bandwidth) and
+ * a Gantt chart (an evacuation plan, one row per VM).  The output is one
+ * standalone SVG 1.1 document with no scripts, fonts or external
+ * references, so it can be opened directly or inlined into an HTML report.
+ * Labels are XML-escaped.  Points that are not finite are left out (a line
+ * is broken there).
+ */
+#ifndef SIM_PLOT_H
+#define SIM_PLOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct sim_plot_series {
+    const char *label;
+    const double *x;        /* n values, borrowed */
+    const double *y;
+    size_t n;
+    bool steps;             /* draw as a step function (CDFs) */
+};
+
+struct sim_plot_axes {
+    const char *title;
+    const char *xlabel;
+    const char *ylabel;
+    bool logx;              /* logarithmic x axis (x > 0 only) */
+    double hline;           /* a horizontal reference line; NAN = none */
+    const char *hline_label;
+    double vline;           /* a vertical reference line; NAN = none */
+    const char *vline_label;
+};
+
+/* Line chart of ns series.  0, or -errno when writing f fails. */
+int sim_plot_lines(FILE *f, const struct sim_plot_axes *ax,
+                   const struct sim_plot_series *s, size_t ns);
+
+struct sim_plot_bar {
+    const char *row;        /* row label (a VM) */
+    double start, end;      /* seconds */
+    const char *group;      /* colour key (e.g. the link); may be NULL */
+};
+
+/* Gantt chart, one row per bar, in the order given.  0 or -errno. */
+int sim_plot_gantt(FILE *f, const char *title, const char *xlabel,
+                   const struct sim_plot_bar *bars, size_t n);
+
+#endif

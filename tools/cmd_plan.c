@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "fleet.h"
@@ -38,6 +39,8 @@ struct plan_opts {
     const char *scenario;
     const char *inventory;
     const char *svg;
+    const char *html;           /* --html FILE: table + chart in one page */
+    FILE *out;                  /* where tables go: stdout, or the page */
     bool json, csv, help, no_exact;
     struct sim_mc_opts mc;
     bool seed_set;
@@ -108,6 +111,8 @@ static void help(const char *sub)
            "  --drain LIST        hosts to drain, comma-separated (evacuate)\n"
            "  --concurrency N     migrations at once (4; evacuate)\n"
            "  --svg FILE          write a chart\n"
+           "  --html FILE         write the table and the chart as one "
+           "self-contained page\n"
            "  --json, --csv       machine-readable output\n"
            "  --help              this text\n"
            "Any `miglab predict` flag (--mem, --bandwidth, --workload, ...) "
@@ -137,7 +142,7 @@ static bool is_boolean_flag(const char *name)
 static bool own_valued(const char *n)
 {
     static const char *const v[] = {
-        "scenario", "draws", "seed", "threads", "engine", "svg",
+        "scenario", "draws", "seed", "threads", "engine", "svg", "html",
         "downtime", "window", "percentile", "drain", "concurrency",
     };
 
@@ -181,6 +186,8 @@ static int own_flag(struct plan_opts *o, const char *name, const char *v)
         o->scenario = v;
     } else if (!strcmp(name, "svg")) {
         o->svg = v;
+    } else if (!strcmp(name, "html")) {
+        o->html = v;
     } else if (!strcmp(name, "draws")) {
         if (sim_parse_uint(v, 1, SIM_MC_DRAWS_MAX, &u))
             goto bad;
@@ -368,7 +375,8 @@ static int close_svg(const char *path, FILE *f, int rc)
     return 0;
 }
 
-static void describe_uncertain(const struct sim_mc *mc, struct json_object *jo)
+static void describe_uncertain(FILE *out, const struct sim_mc *mc,
+                               struct json_object *jo)
 {
     for (int p = 0; p < SIM_MC_NPARAMS; p++) {
         char buf[512];
@@ -379,7 +387,7 @@ static void describe_uncertain(const struct sim_mc *mc, struct json_object *jo)
         if (jo)
             put_str(jo, sim_mc_param_name((enum sim_mc_param)p), buf);
         else
-            printf("  %-10s %s\n", sim_mc_param_name((enum sim_mc_param)p),
+            fprintf(out, "  %-10s %s\n", sim_mc_param_name((enum sim_mc_param)p),
                    buf);
     }
 }
@@ -399,17 +407,17 @@ static struct json_object *stats_json(const struct sim_mc_stats *s)
     return o;
 }
 
-static void stats_row(const char *name, const struct sim_mc_stats *s,
+static void stats_row(FILE *out, const char *name, const struct sim_mc_stats *s,
                       bool bytes)
 {
     const double v[6] = { s->mean, s->min, s->p50, s->p90, s->p99, s->max };
     char b[32];
 
-    printf("  %-11s", name);
+    fprintf(out, "  %-11s", name);
     for (int i = 0; i < 6; i++)
-        printf(" %11s", bytes ? sim_format_size(b, sizeof(b), v[i])
+        fprintf(out, " %11s", bytes ? sim_format_size(b, sizeof(b), v[i])
                               : fmt_time(b, sizeof(b), v[i]));
-    printf("\n");
+    fprintf(out, "\n");
 }
 
 static int downtime_cdf_svg(const char *path, const struct sim_mc *mc,
@@ -491,7 +499,7 @@ static int run_percentiles(const struct plan_opts *o, const struct sim_mc *mc)
         put_str(jo, "engine", sim_engine_name(o->mc.engine));
         put_str(jo, "percentile_method", "nearest-rank");
         u = json_object_new_object();
-        describe_uncertain(mc, u);
+        describe_uncertain(o->out, mc, u);
         json_object_object_add(jo, "uncertain", u);
         json_object_object_add(jo, "downtime_s", stats_json(&r.downtime));
         json_object_object_add(jo, "total_time_s",
@@ -505,12 +513,12 @@ static int run_percentiles(const struct plan_opts *o, const struct sim_mc *mc)
         print_json(jo);
         json_object_put(jo);
     } else if (o->csv) {
-        printf("metric,mean,min,p50,p90,p99,max,p_breach\n");
+        fprintf(o->out, "metric,mean,min,p50,p90,p99,max,p_breach\n");
         for (int i = 0; i < 3; i++) {
             const struct sim_mc_stats *s = i == 0 ? &r.downtime
                                          : i == 1 ? &r.total_time : &r.bytes;
 
-            printf("%s,", i == 0 ? "downtime_s" : i == 1 ? "total_time_s"
+            fprintf(o->out, "%s,", i == 0 ? "downtime_s" : i == 1 ? "total_time_s"
                                                          : "bytes");
             csv_num(s->mean, ",");
             csv_num(s->min, ",");
@@ -519,40 +527,40 @@ static int run_percentiles(const struct plan_opts *o, const struct sim_mc *mc)
             csv_num(s->p99, ",");
             csv_num(s->max, ",");
             if (breach[i] >= 0)
-                printf("%.9g", breach[i]);
-            printf("\n");
+                fprintf(o->out, "%.9g", breach[i]);
+            fprintf(o->out, "\n");
         }
     } else {
-        printf("Monte Carlo: %zu draws, seed %llu, %u thread%s, %s engine%s%s\n",
+        fprintf(o->out, "Monte Carlo: %zu draws, seed %llu, %u thread%s, %s engine%s%s\n",
                r.draws, (unsigned long long)o->mc.seed, o->mc.threads,
                o->mc.threads == 1 ? "" : "s", sim_engine_name(o->mc.engine),
                mc->sc.name ? ": " : "", mc->sc.name ? mc->sc.name : "");
         if (sim_mc_uncertain(mc)) {
-            printf("uncertain parameters:\n");
-            describe_uncertain(mc, NULL);
+            fprintf(o->out, "uncertain parameters:\n");
+            describe_uncertain(o->out, mc, NULL);
         } else {
-            printf("no parameter is a distribution: every draw is the same "
+            fprintf(o->out, "no parameter is a distribution: every draw is the same "
                    "prediction\n");
         }
-        printf("\n  %-11s %11s %11s %11s %11s %11s %11s\n", "", "mean", "min",
+        fprintf(o->out, "\n  %-11s %11s %11s %11s %11s %11s %11s\n", "", "mean", "min",
                "p50", "p90", "p99", "max");
-        stats_row("downtime", &r.downtime, false);
-        stats_row("total time", &r.total_time, false);
-        stats_row("bytes", &r.bytes, true);
-        printf("\n  completed   %zu of %zu draws (%.2f%%); percentiles are "
+        stats_row(o->out, "downtime", &r.downtime, false);
+        stats_row(o->out, "total time", &r.total_time, false);
+        stats_row(o->out, "bytes", &r.bytes, true);
+        fprintf(o->out, "\n  completed   %zu of %zu draws (%.2f%%); percentiles are "
                "nearest-rank\n", r.completed, r.draws,
                100.0 * (double)r.completed / (double)r.draws);
         if (breach[0] >= 0)
-            printf("  P(downtime > %s) = %.4g%%\n",
+            fprintf(o->out, "  P(downtime > %s) = %.4g%%\n",
                    sim_format_time(b, sizeof(b), mc->sc.expect.downtime_max_s),
                    100 * breach[0]);
         if (breach[1] >= 0)
-            printf("  P(total time > %s) = %.4g%%\n",
+            fprintf(o->out, "  P(total time > %s) = %.4g%%\n",
                    sim_format_time(b, sizeof(b),
                                    mc->sc.expect.total_time_max_s),
                    100 * breach[1]);
         if (breach[2] >= 0)
-            printf("  P(bytes > %s) = %.4g%%\n",
+            fprintf(o->out, "  P(bytes > %s) = %.4g%%\n",
                    sim_format_size(b, sizeof(b),
                                    (double)mc->sc.expect.bytes_max),
                    100 * breach[2]);
@@ -692,48 +700,48 @@ static int run_inverse(const struct plan_opts *o, const struct sim_mc *mc,
         print_json(jo);
         json_object_put(jo);
     } else if (o->csv) {
-        printf("question,found,at_bound,value,metric_s,exact_metric_s,"
+        fprintf(o->out, "question,found,at_bound,value,metric_s,exact_metric_s,"
                "exact_ok,steps\n%s,%d,%d,", sim_plan_kind_name(k), a.found,
                a.at_bound);
         csv_num(a.found ? a.value : NAN, ",");
         csv_num(a.metric, ",");
         csv_num(a.exact_checked ? a.exact_metric : NAN, ",");
-        printf("%s,%u\n", a.exact_checked ? (a.exact_ok ? "1" : "0") : "",
+        fprintf(o->out, "%s,%u\n", a.exact_checked ? (a.exact_ok ? "1" : "0") : "",
                a.steps);
     } else {
         const char *what = k == SIM_PLAN_MAX_MEMORY ? "total time"
                                                     : "downtime";
 
-        printf("%s: p%g %s %s %s%s%s\n", sim_plan_kind_name(k),
+        fprintf(o->out, "%s: p%g %s %s %s%s%s\n", sim_plan_kind_name(k),
                q.percentile, what,
                k == SIM_PLAN_MAX_MEMORY ? "within" : "<=",
                sim_format_time(t, sizeof(t), q.target_s),
                mc->sc.name ? ", scenario " : "",
                mc->sc.name ? mc->sc.name : "");
         if (sim_mc_uncertain(mc))
-            printf("  %zu Monte Carlo draws per step, seed %llu, common "
+            fprintf(o->out, "  %zu Monte Carlo draws per step, seed %llu, common "
                    "random numbers\n", o->mc.draws,
                    (unsigned long long)o->mc.seed);
         else
-            printf("  one analytic prediction per step (no distributions)\n");
+            fprintf(o->out, "  one analytic prediction per step (no distributions)\n");
         if (!a.found) {
-            printf("  no answer: %s\n", a.why);
+            fprintf(o->out, "  no answer: %s\n", a.why);
             return CLI_FAILED;
         }
-        printf("  answer     %s (p%g %s %s)%s\n",
+        fprintf(o->out, "  answer     %s (p%g %s %s)%s\n",
                fmt_value(v, sizeof(v), k, a.value), q.percentile, what,
                fmt_time(m, sizeof(m), a.metric),
                a.at_bound ? "  [met at the end of the search bracket]" : "");
         if (!a.at_bound)
-            printf("  boundary   %s misses it (%s); %u steps, tolerance "
+            fprintf(o->out, "  boundary   %s misses it (%s); %u steps, tolerance "
                    "%g\n", fmt_value(v, sizeof(v), k, a.other),
                    fmt_time(m, sizeof(m), a.other_metric), a.steps,
                    q.rel_tol);
         if (a.exact_checked && a.exact_ok)
-            printf("  exact      page-exact engine: %s, meets the target\n",
+            fprintf(o->out, "  exact      page-exact engine: %s, meets the target\n",
                    fmt_time(m, sizeof(m), a.exact_metric));
         else if (a.exact_checked)
-            printf("  exact      page-exact engine: %s, misses the target by "
+            fprintf(o->out, "  exact      page-exact engine: %s, misses the target by "
                    "%.2g%%\n", fmt_time(m, sizeof(m), a.exact_metric),
                    100 * (a.exact_metric / q.target_s - 1));
     }
@@ -829,12 +837,12 @@ static void print_plan(const struct plan_opts *o, const struct sim_fleet *f,
         return;
     }
     if (o->csv) {
-        printf("vm,from,to,start_s,end_s,total_time_s,downtime_s,bytes,"
+        fprintf(o->out, "vm,from,to,start_s,end_s,total_time_s,downtime_s,bytes,"
                "outcome\n");
         for (size_t i = 0; i < best->n; i++) {
             const struct sim_evac_vm *v = &best->vms[i];
 
-            printf("%s,%s,%s,%.9g,%.9g,%.9g,%.9g,%.0f,%s\n",
+            fprintf(o->out, "%s,%s,%s,%.9g,%.9g,%.9g,%.9g,%.0f,%s\n",
                    f->vms[v->vm].name, f->hosts[v->src].name,
                    f->hosts[v->dst].name, v->start_s, v->end_s,
                    v->end_s - v->start_s, v->downtime_s, v->bytes,
@@ -842,21 +850,21 @@ static void print_plan(const struct plan_opts *o, const struct sim_fleet *f,
         }
         return;
     }
-    printf("evacuation of");
+    fprintf(o->out, "evacuation of");
     for (size_t i = 0; i < o->ndrain; i++)
-        printf(" %s", o->drain[i]);
-    printf(": %zu VMs, concurrency %u\n", best->n, o->concurrency);
+        fprintf(o->out, " %s", o->drain[i]);
+    fprintf(o->out, ": %zu VMs, concurrency %u\n", best->n, o->concurrency);
     for (size_t i = 0; i < nplans; i++)
-        printf("  %-22s makespan %s%s\n",
+        fprintf(o->out, "  %-22s makespan %s%s\n",
                sim_fleet_order_name(plans[i].order),
                sim_format_time(a, sizeof(a), plans[i].makespan_s),
                &plans[i] == best ? "  <- better" : "");
-    printf("\n  %-16s %-10s %-10s %10s %10s %10s %10s %11s\n", "vm", "from",
+    fprintf(o->out, "\n  %-16s %-10s %-10s %10s %10s %10s %10s %11s\n", "vm", "from",
            "to", "start", "end", "total", "downtime", "bytes");
     for (size_t i = 0; i < best->n; i++) {
         const struct sim_evac_vm *v = &best->vms[i];
 
-        printf("  %-16s %-10s %-10s %10s %10s %10s %10s %11s%s\n",
+        fprintf(o->out, "  %-16s %-10s %-10s %10s %10s %10s %10s %11s%s\n",
                f->vms[v->vm].name, f->hosts[v->src].name,
                f->hosts[v->dst].name,
                sim_format_time(a, sizeof(a), v->start_s),
@@ -869,10 +877,10 @@ static void print_plan(const struct plan_opts *o, const struct sim_fleet *f,
                    : v->outcome == SIM_OUTCOME_ABORTED ? "  aborted"
                                                        : "  unfinished");
     }
-    printf("\n  bytes per link\n");
+    fprintf(o->out, "\n  bytes per link\n");
     for (size_t l = 0; l < f->nlinks; l++)
         if (best->link_bytes[l] > 0)
-            printf("    %s - %s  %s\n", f->hosts[f->links[l].a].name,
+            fprintf(o->out, "    %s - %s  %s\n", f->hosts[f->links[l].a].name,
                    f->hosts[f->links[l].b].name,
                    sim_format_size(a, sizeof(a), best->link_bytes[l]));
 }
@@ -927,6 +935,111 @@ out:
     return status;
 }
 
+/* ---- HTML page ---------------------------------------------------------- */
+
+static void html_escaped(FILE *f, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        default: fputc(s[i], f); break;
+        }
+    }
+}
+
+/*
+ * The page of --html: the table as printed, then the chart inline (the SVG
+ * file's text, minus nothing: SVG is valid inside HTML5).
+ */
+static int write_html(const char *path, const char *sub, const char *text,
+                      size_t len, const char *svg_path)
+{
+    FILE *f = fopen(path, "w");
+    FILE *svg = svg_path ? fopen(svg_path, "r") : NULL;
+    char buf[4096];
+    size_t n;
+    int bad;
+
+    if (!f) {
+        if (svg)
+            fclose(svg);
+        cli_error(CMD, "--html: cannot write '%s'", path);
+        return CLI_USAGE;
+    }
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+               "<title>miglab plan %s</title>\n<style>body{font-family:"
+               "sans-serif;margin:2em}pre{background:#f6f6f6;padding:1em;"
+               "overflow-x:auto}</style></head>\n<body><h1>miglab plan %s"
+               "</h1>\n<pre>", sub, sub);
+    html_escaped(f, text, len);
+    fputs("</pre>\n", f);
+    while (svg && (n = fread(buf, 1, sizeof(buf), svg)) > 0)
+        fwrite(buf, 1, n, f);
+    fputs("\n</body></html>\n", f);
+    bad = ferror(f) | (svg && ferror(svg));
+    if (svg)
+        fclose(svg);
+    if (fclose(f) || bad) {
+        cli_error(CMD, "--html: error writing '%s'", path);
+        return CLI_FAILED;
+    }
+    return CLI_OK;
+}
+
+/* Run one question, its table going to stdout and, with --html, to a page
+ * that also holds the chart (drawn to a temporary file unless --svg). */
+static int run_question(struct plan_opts *o, size_t s, struct sim_mc *mc)
+{
+    char tmp_svg[] = "/tmp/miglab-plan-XXXXXX";
+    char *text = NULL;
+    size_t len = 0;
+    int fd, status;
+
+    if (!o->html) {
+        o->out = stdout;
+        return s == 0 ? run_percentiles(o, mc)
+             : s == 4 ? run_evacuate(o)
+                      : run_inverse(o, mc, (enum sim_plan_kind)(s - 1));
+    }
+    if (o->json || o->csv) {
+        cli_error(CMD, "--html goes with the table output, not --json/--csv");
+        return CLI_USAGE;
+    }
+    if (!o->svg) {
+        fd = mkstemp(tmp_svg);
+        if (fd < 0) {
+            cli_error(CMD, "--html: cannot create a temporary file");
+            return CLI_FAILED;
+        }
+        close(fd);
+        o->svg = tmp_svg;
+    }
+    o->out = open_memstream(&text, &len);
+    if (!o->out) {
+        status = CLI_FAILED;
+        goto out;
+    }
+    status = s == 0 ? run_percentiles(o, mc)
+           : s == 4 ? run_evacuate(o)
+                    : run_inverse(o, mc, (enum sim_plan_kind)(s - 1));
+    fclose(o->out);
+    o->out = stdout;
+    fwrite(text, 1, len, stdout);
+    if (status == CLI_OK || status == CLI_FAILED) {
+        int rc = write_html(o->html, o->sub, text, len, o->svg);
+
+        if (rc)
+            status = rc;
+    }
+out:
+    free(text);
+    if (o->svg == tmp_svg)
+        unlink(tmp_svg);
+    return status;
+}
+
 /* ---- entry -------------------------------------------------------------- */
 
 int cmd_plan(int argc, char **argv)
@@ -968,7 +1081,7 @@ int cmd_plan(int argc, char **argv)
         return rc ? rc : CLI_OK;
     }
     if (s == 4) {
-        status = run_evacuate(&o);
+        status = run_question(&o, s, NULL);
         free(o.drain_buf);
         return status;
     }
@@ -998,8 +1111,7 @@ int cmd_plan(int argc, char **argv)
         status = CLI_USAGE;
         goto out;
     }
-    status = s == 0 ? run_percentiles(&o, &mc)
-                    : run_inverse(&o, &mc, (enum sim_plan_kind)(s - 1));
+    status = run_question(&o, s, &mc);
 out:
     sim_mc_free(&mc);
     free(o.drain_buf);

@@ -216,5 +216,18 @@ expect_error "bad.inv:3: link a-b: missing bandwidth" evacuate "$tmp/bad.inv" \
 expect_error "no host that is not drained has room" evacuate "$tmp/dc.inv" \
     --drain a,b
 
+# --html: the table and the chart in one self-contained page.
+if "$miglab" plan percentiles --scenario "$qs" --draws 300 \
+        --html "$tmp/p.html" >"$tmp/p.txt" &&
+   grep -q "<svg" "$tmp/p.html" && grep -q "<pre>" "$tmp/p.html" &&
+   grep -q "p99" "$tmp/p.html" && grep -q "p99" "$tmp/p.txt" &&
+   ! ls /tmp/miglab-plan-* >/dev/null 2>&1; then ok
+else fail "plan --html"; fi
+if "$miglab" plan evacuate "$tmp/dc.inv" --drain a --html "$tmp/e.html" \
+        >/dev/null && grep -q "<svg" "$tmp/e.html"; then ok
+else fail "evacuate --html"; fi
+expect_error "--html goes with the table" percentiles --scenario "$qs" \
+    --draws 10 --json --html "$tmp/x.html"
+
 echo "cli_plan: $((checks - fails)) passed, $fails failed"
 [ $fails -eq 0 ]

@@ -18,7 +18,9 @@
     X(MIG_ENOTSUP,    -10005, "not supported")                          \
     X(MIG_EINCOMPLETE,-10006, "input ends early")                       \
     X(MIG_EIO,        -10007, "input/output error")                     \
-    X(MIG_EPROTO,     -10008, "protocol violation")
+    X(MIG_EPROTO,     -10008, "protocol violation")                     \
+    X(MIG_EABORTED,   -10009, "migration aborted by policy")            \
+    X(MIG_EREFUSED,   -10010, "refused by the peer")
 
 enum mig_err {
 #define MIG__ERR_ENUM(name, value, msg) name = (value),

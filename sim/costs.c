@@ -49,3 +49,14 @@ uint64_t sim_costs_state_bytes(const struct sim_costs *c, unsigned vcpus)
 {
     return c->vcpu_state_bytes * vcpus + c->device_state_bytes;
 }
+
+double sim_costs_fixed_downtime(const struct sim_costs *c, unsigned vcpus,
+                                double rtt_s, double rate_Bps)
+{
+    double t = c->suspend_s + c->restore_s + c->unpause_s +
+               (0.5 + c->handshake_rtts) * rtt_s;
+
+    if (rate_Bps > 0)
+        t += (double)sim_costs_state_bytes(c, vcpus) / rate_Bps;
+    return t;
+}

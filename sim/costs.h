@@ -48,4 +48,13 @@ uint64_t sim_page_data_bytes(uint64_t pages);
 /* Bytes of state sent while the guest is paused (vCPUs + devices). */
 uint64_t sim_costs_state_bytes(const struct sim_costs *c, unsigned vcpus);
 
+/*
+ * Downtime that does not depend on the final dirty set: suspend, restore,
+ * unpause, RTT/2 + handshake round trips, and the state at rate_Bps (0 =
+ * rate unknown: the state term is left out).  What the miglab policy adds to
+ * its copy estimate, in the simulator and in the reference sender alike.
+ */
+double sim_costs_fixed_downtime(const struct sim_costs *c, unsigned vcpus,
+                                double rtt_s, double rate_Bps);
+
 #endif

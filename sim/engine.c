@@ -199,17 +199,6 @@ static double transfer_rate(const struct sim_config *cfg, double goodput)
     return rate;
 }
 
-/* Downtime that does not depend on the final dirty set: what the miglab
- * policy adds to its copy estimate. */
-static double fixed_downtime(const struct sim_config *cfg, double rate)
-{
-    const struct sim_costs *c = &cfg->costs;
-
-    return c->suspend_s + c->restore_s + c->unpause_s +
-           (0.5 + c->handshake_rtts) * cfg->link.rtt_s +
-           (double)sim_costs_state_bytes(c, cfg->vcpus) / rate;
-}
-
 /* Stop-and-copy of `final` pages starting at `t` (guest being suspended). */
 static int finish(const struct sim_config *cfg, struct sim_result *r,
                   double t, uint64_t final, double throttle)
@@ -259,7 +248,8 @@ static int precopy(const struct sim_config *cfg, struct sim_result *r,
     bool first = true;
 
     if (policy.fixed_downtime_s < 0)
-        policy.fixed_downtime_s = fixed_downtime(cfg, r->transfer_Bps);
+        policy.fixed_downtime_s = sim_costs_fixed_downtime(
+            &cfg->costs, cfg->vcpus, cfg->link.rtt_s, r->transfer_Bps);
 
     for (;;) {
         struct mig_policy_decision dec;

@@ -66,7 +66,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "mig_err.h"
 #include "rng.h"
 #include "units.h"
 #include "workload.h"
@@ -642,4 +644,163 @@ double sim_workload_distinct(const struct sim_workload *wl, uint64_t npages,
     if (!(d > 0))
         return 0;
     return d < (double)npages ? d : (double)npages;
+}
+
+/* ---- state save / load (workload.h) -------------------------------------- */
+
+/*
+ * Blob layout, little-endian, version 1:
+ *   off  size  field
+ *     0     4  version (1)
+ *     4     4  kind (enum sim_workload_kind of the top-level model)
+ *     8     8  npages
+ *    16     8  nsub
+ *    24    32  rng s[0..3]
+ *    56     8  t (IEEE-754 bits)
+ *    64     8  phase
+ *    72     8  tau (bits)
+ *    80  48*n  per model: credit, pos, ti, tu, tc, te (doubles as bits)
+ */
+#define WGEN_STATE_VERSION 1u
+#define WGEN_STATE_FIXED 80u
+#define WGEN_STATE_SUB 48u
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void putd(uint8_t *p, double d)
+{
+    uint64_t v;
+
+    memcpy(&v, &d, 8);
+    put64(p, v);
+}
+
+static double getd(const uint8_t *p)
+{
+    uint64_t v = get64(p);
+    double d;
+
+    memcpy(&d, &v, 8);
+    return d;
+}
+
+size_t sim_wgen_state_size(const struct sim_wgen *g)
+{
+    return WGEN_STATE_FIXED + WGEN_STATE_SUB * g->nsub;
+}
+
+size_t sim_wgen_state_save(const struct sim_wgen *g, void *buf, size_t len)
+{
+    size_t need = sim_wgen_state_size(g);
+    uint8_t *p = buf;
+
+    if (len < need)
+        return 0;
+    put64(p, WGEN_STATE_VERSION | (uint64_t)g->wl->kind << 32);
+    put64(p + 8, g->npages);
+    put64(p + 16, g->nsub);
+    for (int i = 0; i < 4; i++)
+        put64(p + 24 + 8 * i, g->rng.s[i]);
+    putd(p + 56, g->t);
+    put64(p + 64, g->phase);
+    putd(p + 72, g->tau);
+    for (size_t i = 0; i < g->nsub; i++) {
+        const struct wsub *w = &g->sub[i];
+        uint8_t *q = p + WGEN_STATE_FIXED + WGEN_STATE_SUB * i;
+
+        putd(q, w->credit);
+        put64(q + 8, w->pos);
+        put64(q + 16, w->ti);
+        putd(q + 24, w->tu);
+        putd(q + 32, w->tc);
+        put64(q + 40, w->te);
+    }
+    return need;
+}
+
+static bool in_range(double v, double lo, double hi)
+{
+    return isfinite(v) && v >= lo && v <= hi;
+}
+
+/* Check one model's saved values against what the generator can reach. */
+static bool sub_valid(const struct sim_wgen *g, const struct wsub *w,
+                      const uint8_t *q)
+{
+    double credit = getd(q), tu = getd(q + 24), tc = getd(q + 32);
+    uint64_t pos = get64(q + 8), ti = get64(q + 16), te = get64(q + 40);
+    const struct sim_trace *tr;
+    uint64_t m;
+
+    if (!in_range(credit, 0, 1) || credit == 1 || pos >= g->npages)
+        return false;
+    if (w->wl->kind != SIM_WL_TRACE)
+        return ti == 0 && tu == 0 && tc == 0 && te == 0;
+    tr = w->wl->trace;
+    if (ti >= tr->nintervals)
+        return false;
+    m = tr->off[ti + 1] - tr->off[ti];
+    return in_range(tu, 0, tr->interval_s) && in_range(tc, 0, (double)m) &&
+           te <= sim__trace_emitted(m, tc);
+}
+
+int sim_wgen_state_load(struct sim_wgen *g, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    uint64_t head, phase;
+    double t, tau;
+
+    if (!buf || len != sim_wgen_state_size(g))
+        return MIG_ECORRUPT;
+    head = get64(p);
+    if ((uint32_t)head != WGEN_STATE_VERSION ||
+        (head >> 32) != (uint64_t)g->wl->kind || get64(p + 8) != g->npages ||
+        get64(p + 16) != g->nsub)
+        return MIG_ECORRUPT;
+    if (!(get64(p + 24) | get64(p + 32) | get64(p + 40) | get64(p + 48)))
+        return MIG_ECORRUPT;        /* xoshiro's one invalid state */
+    t = getd(p + 56);
+    phase = get64(p + 64);
+    tau = getd(p + 72);
+    if (!in_range(t, 0, HUGE_VAL) || phase >= g->nsub)
+        return MIG_ECORRUPT;
+    if (g->wl->kind == SIM_WL_PHASED
+            ? !in_range(tau, 0, g->wl->phases[phase].duration_s)
+            : tau != 0)
+        return MIG_ECORRUPT;
+    for (size_t i = 0; i < g->nsub; i++)
+        if (!sub_valid(g, &g->sub[i],
+                       p + WGEN_STATE_FIXED + WGEN_STATE_SUB * i))
+            return MIG_ECORRUPT;
+
+    for (int i = 0; i < 4; i++)
+        g->rng.s[i] = get64(p + 24 + 8 * i);
+    g->t = t;
+    g->phase = (size_t)phase;
+    g->tau = tau;
+    for (size_t i = 0; i < g->nsub; i++) {
+        struct wsub *w = &g->sub[i];
+        const uint8_t *q = p + WGEN_STATE_FIXED + WGEN_STATE_SUB * i;
+
+        w->credit = getd(q);
+        w->pos = get64(q + 8);
+        w->ti = (size_t)get64(q + 16);
+        w->tu = getd(q + 24);
+        w->tc = getd(q + 32);
+        w->te = get64(q + 40);
+    }
+    return 0;
 }

@@ -142,4 +142,23 @@ uint64_t sim_wgen_advance(struct sim_wgen *g, double dt, double scale,
 /* The generator's clock, seconds since creation. */
 double sim_wgen_time(const struct sim_wgen *g);
 
+/*
+ * Generator state, for moving a running generator elsewhere (the emulated
+ * guest's live migration).  The state is a versioned little-endian blob of
+ * sim_wgen_state_size(g) bytes holding everything that changes as the
+ * generator runs (RNG, clock, phase, per-model credit and positions); the
+ * workload itself is not in it.  Loading it into a generator made by
+ * sim_wgen_new() for the same workload and npages (any seed) makes that
+ * generator produce exactly the writes the saved one would have.
+ *
+ * save writes sim_wgen_state_size(g) bytes to buf (len must be at least
+ * that): returns the byte count, or 0 when len is too small.  load returns
+ * 0, or MIG_ECORRUPT when the blob is malformed, from another version, for
+ * another workload shape or guest size, or holds values out of range (it
+ * is checked as untrusted input; g is unchanged on failure).
+ */
+size_t sim_wgen_state_size(const struct sim_wgen *g);
+size_t sim_wgen_state_save(const struct sim_wgen *g, void *buf, size_t len);
+int sim_wgen_state_load(struct sim_wgen *g, const void *buf, size_t len);
+
 #endif

@@ -1,0 +1,592 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sender.c - cold and live migration, sending side (sender.h).
+ *
+ * Stream written (docs/stream-format.md): xl save header with the JSON
+ * config; libxl v2 header; LIBXC_CONTEXT; libxc image header; domain header
+ * (x86 HVM); the backend's info records (miglab GUEST_INFO, WORKLOAD);
+ * STATIC_DATA_END; PAGE_DATA batches of at most MIG_MAX_BATCH pages per
+ * pass; after the suspension the final pages and the backend's state
+ * records; libxc END; libxl END.  Then the xl handshake tail.
+ *
+ * The live loop is ref/policy.h's driver loop, the same one sim/engine.c
+ * runs on simulated time, here on CLOCK_MONOTONIC:
+ *   CONTINUE        send pending live; pending = CLEAN(); iteration++
+ *   LAST_LIVE_PASS  send pending live; suspend; final = CLEAN()
+ *   STOP_AND_COPY   suspend; final = pending | CLEAN()
+ *   ABORT           the guest keeps running at the source
+ */
+#include "sender.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "costs.h"
+#include "stream.h"
+
+#define XEN_MAJOR 4U
+#define XEN_MINOR 19U
+#define PASS_GUARD 1000U
+
+struct snd {
+    struct mig_guest *g;
+    struct mig_chan *ch;
+    const struct mig_send_opts *o;
+    struct mig_run *run;
+    struct mig_guest_desc desc;
+    size_t nwords;
+    uint64_t *pending;          /* bitmap to send next */
+    uint64_t *clean;            /* CLEAN output */
+    uint8_t *pagebuf;           /* MIG_MAX_BATCH pages */
+    uint64_t *pfns;
+    const void **ptrs;
+    struct mig_wbuf wb;
+    double t0;
+    double t_susp0, t_susp1;    /* suspend requested / guest paused */
+    uint64_t page_bytes;        /* PAGE_DATA bytes sent, all passes */
+    double page_time;           /* time spent sending them */
+};
+
+void mig_send_opts_defaults(struct mig_send_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->live = true;
+    mig_policy_defaults(&o->policy, MIG_POLICY_XEN);
+    o->name = "guest";
+    o->verify = true;
+}
+
+/* Send one fixed handshake message. */
+static int send_hs(struct mig_chan *ch, enum mig_handshake which)
+{
+    size_t len;
+    const char *msg = mig_handshake_bytes(which, &len);
+
+    return mig_chan_send(ch, msg, len);
+}
+
+static int flush(struct snd *s)
+{
+    int rc = mig_chan_send(s->ch, s->wb.data, s->wb.len);
+
+    mig_wbuf_reset(&s->wb);
+    return rc;
+}
+
+static int send_batch(struct snd *s, uint32_t n, uint64_t *bytes)
+{
+    int rc = mig_stream_put_page_data(&s->wb, s->pfns, s->ptrs, n);
+
+    if (rc)
+        return rc;
+    *bytes += s->wb.len;
+    return flush(s);
+}
+
+/* Send the pages set in bitmap (NULL: every page) as PAGE_DATA batches. */
+static int send_pages(struct snd *s, const uint64_t *bitmap,
+                      uint64_t *pages, uint64_t *bytes)
+{
+    uint32_t n = 0;
+    int rc;
+
+    *pages = 0;
+    *bytes = 0;
+    for (uint64_t pfn = 0; pfn < s->desc.nr_pages; pfn++) {
+        if (bitmap && !bitmap[pfn / 64]) {
+            pfn |= 63;          /* skip a clean word */
+            continue;
+        }
+        if (bitmap && !(bitmap[pfn / 64] >> (pfn % 64) & 1))
+            continue;
+        if (s->g->ops->page_ptr) {
+            /* Zero copy: the encoder reads the guest page itself. */
+            s->ptrs[n] = s->g->ops->page_ptr(s->g, pfn);
+            if (!s->ptrs[n])
+                return MIG_EINVAL;
+        } else {
+            s->ptrs[n] = s->pagebuf + (size_t)n * MIG_PAGE_SIZE;
+            rc = s->g->ops->read_page(s->g, pfn, s->pagebuf +
+                                      (size_t)n * MIG_PAGE_SIZE);
+            if (rc)
+                return rc;
+        }
+        s->pfns[n++] = MIG_PFN_WORD(MIG_PT_NOTAB, pfn);
+        (*pages)++;
+        if (n == MIG_MAX_BATCH) {
+            rc = send_batch(s, n, bytes);
+            if (rc)
+                return rc;
+            n = 0;
+        }
+    }
+    return n ? send_batch(s, n, bytes) : 0;
+}
+
+/* JSON config (xl's d_config stand-in): name, memory, vcpus, miglab. */
+static char *make_config(const struct snd *s)
+{
+    struct json_object *root = json_object_new_object();
+    struct json_object *cinfo = json_object_new_object();
+    struct json_object *binfo = json_object_new_object();
+    struct json_object *ml = json_object_new_object();
+    char *out = NULL;
+
+    if (!root || !cinfo || !binfo || !ml)
+        goto out_put;
+    json_object_object_add(cinfo, "name",
+                           json_object_new_string(s->o->name ? s->o->name
+                                                             : "guest"));
+    json_object_object_add(cinfo, "type", json_object_new_string("hvm"));
+    json_object_object_add(binfo, "max_memkb", json_object_new_int64(
+        (int64_t)(s->desc.nr_pages * (MIG_PAGE_SIZE / 1024))));
+    json_object_object_add(binfo, "max_vcpus",
+                           json_object_new_int((int)s->desc.vcpus));
+    json_object_object_add(ml, "backend",
+                           json_object_new_string(s->g->ops->name));
+    json_object_object_add(ml, "verify",
+                           json_object_new_boolean(s->o->verify));
+    json_object_object_add(root, "c_info", cinfo);
+    json_object_object_add(root, "b_info", binfo);
+    json_object_object_add(root, "miglab", ml);
+    cinfo = binfo = ml = NULL;
+    out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+out_put:
+    json_object_put(cinfo);
+    json_object_put(binfo);
+    json_object_put(ml);
+    json_object_put(root);
+    return out;
+}
+
+static int send_headers(struct snd *s)
+{
+    struct mig_domain_header dh = { .type = MIG_DHDR_TYPE_X86_HVM,
+                                    .page_shift = MIG_PAGE_SHIFT,
+                                    .xen_major = XEN_MAJOR,
+                                    .xen_minor = XEN_MINOR };
+    char *cfg = make_config(s);
+    int rc;
+
+    if (!cfg)
+        return MIG_ENOMEM;
+    rc = mig_stream_put_xl_header(&s->wb, cfg);
+    free(cfg);
+    if (!rc)
+        rc = mig_stream_put_libxl_header(&s->wb);
+    if (!rc)
+        rc = mig_stream_put_libxc_context(&s->wb);
+    if (!rc)
+        rc = mig_stream_put_image_header(&s->wb);
+    if (!rc)
+        rc = mig_stream_put_domain_header(&s->wb, &dh);
+    if (!rc)
+        rc = s->g->ops->save_info(s->g, &s->wb);
+    if (!rc)
+        rc = mig_stream_put_static_data_end(&s->wb);
+    return rc ? rc : flush(s);
+}
+
+static int do_suspend(struct snd *s)
+{
+    int rc;
+
+    s->t_susp0 = mig__now();
+    rc = s->g->ops->suspend(s->g);
+    s->t_susp1 = mig__now();
+    return rc;
+}
+
+static int add_live_pass(struct snd *s, double start, double dur,
+                         uint64_t pages, uint64_t bytes, uint64_t dirty,
+                         double throttle)
+{
+    struct sim_pass *p = mig__run_add_pass(s->run);
+
+    if (!p)
+        return MIG_ENOMEM;
+    p->live = true;
+    p->pages = pages;
+    p->bytes = bytes;
+    p->start_s = start - s->t0;
+    p->duration_s = dur;
+    p->dirty_after = dirty;
+    p->throttle = throttle;
+    s->run->result.live_passes++;
+    s->run->result.pages_sent += pages;
+    s->page_bytes += bytes;
+    s->page_time += dur;
+    return 0;
+}
+
+/*
+ * Pre-copy.  On return 0 the guest is suspended and s->pending holds the
+ * final set; *throttle the last throttle.  MIG_EABORTED: policy abort,
+ * guest never paused.
+ */
+static int precopy(struct snd *s, double *throttle)
+{
+    struct mig_guest *g = s->g;
+    struct mig_policy pol = s->o->policy;
+    struct mig_policy_state st = { 0 };
+    struct mig_precopy_stats ps = { .mem_pages = s->desc.nr_pages,
+                                    .dirty_count = s->desc.nr_pages,
+                                    .page_bytes = MIG_PAGE_SIZE + 8 };
+    unsigned guard = s->o->max_passes_guard ? s->o->max_passes_guard
+                                            : PASS_GUARD;
+    bool first = true;
+    int rc;
+
+    if (pol.fixed_downtime_s < 0) {
+        struct sim_costs c;
+
+        /* RTT and rate are not known before pass 1: the state term and
+         * the round trips are left to the measured passes. */
+        sim_costs_defaults(&c);
+        pol.fixed_downtime_s = sim_costs_fixed_downtime(&c, s->desc.vcpus,
+                                                        0, 0);
+    }
+    mig_chan_set_rate(s->ch, pol.max_bandwidth_Bps);
+    rc = g->ops->logdirty_enable(g);
+    if (rc)
+        return rc;
+    for (;;) {
+        struct mig_policy_decision d;
+        uint64_t pages, bytes, cnt;
+        double t1, t2;
+        bool send;
+
+        ps.bytes_sent = s->ch->bytes_sent;
+        ps.elapsed_s = mig__now() - s->t0;
+        if ((s->o->time_limit_s > 0 && ps.elapsed_s > s->o->time_limit_s) ||
+            ps.iteration >= guard) {
+            d = (struct mig_policy_decision){ MIG_ACT_STOP_AND_COPY,
+                                              MIG_STOP_TIME_LIMIT };
+        } else {
+            d = mig_policy_decide(&pol, &st, ps);
+        }
+        s->run->result.stop_reason = d.reason;
+        *throttle = st.throttle;
+        rc = g->ops->set_throttle(g, st.throttle);
+        if (rc)
+            return rc;
+        if (d.action == MIG_ACT_ABORT) {
+            snprintf(s->run->msg, sizeof(s->run->msg),
+                     "migration aborted by the %s policy (%s)",
+                     mig_policy_name(pol.kind), mig_stop_reason_name(d.reason));
+            return MIG_EABORTED;
+        }
+        if (d.action == MIG_ACT_STOP_AND_COPY) {
+            rc = do_suspend(s);
+            if (rc)
+                return rc;
+            if (first) {
+                memset(s->pending, 0xff, s->nwords * 8);
+                return g->ops->logdirty_clean(g, NULL, &cnt);
+            }
+            rc = g->ops->logdirty_clean(g, s->clean, &cnt);
+            for (size_t i = 0; !rc && i < s->nwords; i++)
+                s->pending[i] |= s->clean[i];
+            return rc;
+        }
+        /* A pass with nothing to send is skipped, as sim/engine.c does:
+         * no record, no pass entry, the loop goes on. */
+        send = first || ps.dirty_count > 0;
+        pages = bytes = 0;
+        t1 = t2 = mig__now();
+        if (send) {
+            rc = send_pages(s, first ? NULL : s->pending, &pages, &bytes);
+            if (rc)
+                return rc;
+            t2 = mig__now();
+        }
+        if (d.action == MIG_ACT_LAST_LIVE_PASS) {
+            rc = g->ops->logdirty_peek(g, NULL, &cnt);
+            if (!rc && send)
+                rc = add_live_pass(s, t1, t2 - t1, pages, bytes, cnt,
+                                   st.throttle);
+            if (!rc)
+                rc = do_suspend(s);
+            if (!rc)
+                rc = g->ops->logdirty_clean(g, s->pending, &cnt);
+            return rc;
+        }
+        rc = g->ops->logdirty_clean(g, s->pending, &cnt);
+        if (!rc && send)
+            rc = add_live_pass(s, t1, t2 - t1, pages, bytes, cnt,
+                               st.throttle);
+        if (rc)
+            return rc;
+        if (send) {
+            ps.total_written += pages;
+            ps.last_pass_pages = pages;
+            ps.last_pass_bytes = bytes;
+            ps.last_pass_s = t2 - t1;
+        }
+        first = false;
+        ps.iteration++;
+        ps.dirty_count = cnt;
+    }
+}
+
+/* Compare the receiver's hashes with the (paused) source's. */
+static int verify(struct snd *s)
+{
+    struct mig_integrity *in = &s->run->integrity;
+    uint64_t n = s->desc.nr_pages, count;
+    uint64_t *src = malloc(n * 8);
+    uint8_t *buf = malloc(MIG_MAX_BATCH * 8);
+    uint8_t hdr[8];
+    int rc;
+
+    if (!src || !buf) {
+        rc = MIG_ENOMEM;
+        goto out_free;
+    }
+    rc = mig_guest_hash_pages(s->g, n, src);
+    if (!rc)
+        rc = mig_chan_recv_full(s->ch, hdr, 8);
+    if (rc)
+        goto out_free;
+    count = mig_le64dec(hdr);
+    if (count != n) {
+        rc = MIG_EPROTO;
+        goto out_free;
+    }
+    for (uint64_t pfn = 0; pfn < n;) {
+        uint64_t k = n - pfn < MIG_MAX_BATCH ? n - pfn : MIG_MAX_BATCH;
+
+        rc = mig_chan_recv_full(s->ch, buf, (size_t)k * 8);
+        if (rc)
+            goto out_free;
+        for (uint64_t i = 0; i < k; i++, pfn++) {
+            if (mig_le64dec(buf + i * 8) == src[pfn])
+                continue;
+            if (in->nlisted < MIG_MISMATCH_LIST)
+                in->mismatch_pfns[in->nlisted++] = pfn;
+            in->mismatches++;
+        }
+    }
+    in->checked = true;
+    in->pages_checked = n;
+    in->ok = in->mismatches == 0;
+out_free:
+    free(buf);
+    free(src);
+    return rc;
+}
+
+static int expect_msg(struct snd *s, enum mig_handshake which)
+{
+    uint8_t buf[64];
+    size_t len;
+    int rc;
+
+    mig_handshake_bytes(which, &len);
+    rc = mig_chan_recv_full(s->ch, buf, len);
+    return rc ? rc : mig_handshake_match(which, buf, len);
+}
+
+static void fill_result(struct snd *s, double t_susp0, double t_susp1,
+                        double t_end, double t_ready, double t_go,
+                        double t_report)
+{
+    struct sim_result *r = &s->run->result;
+    struct sim_downtime_parts *dp = &r->downtime_parts;
+
+    dp->suspend_s = t_susp1 - t_susp0;
+    dp->final_copy_s = t_end - t_susp1;
+    dp->propagation_s = 0;
+    dp->restore_s = t_ready - t_end;
+    dp->handshake_s = t_go - t_ready;
+    dp->unpause_s = t_report - t_go;
+    r->downtime_s = t_report - t_susp0;
+    r->total_time_s = t_report - s->t0;
+    r->outcome = SIM_OUTCOME_COMPLETED;
+}
+
+static int setup(struct snd *s)
+{
+    int rc = s->g->ops->describe(s->g, &s->desc);
+
+    if (rc)
+        return rc;
+    s->nwords = mig_bitmap_words(s->desc.nr_pages);
+    s->pending = calloc(s->nwords, 8);
+    s->clean = calloc(s->nwords, 8);
+    s->pagebuf = malloc((size_t)MIG_MAX_BATCH * MIG_PAGE_SIZE);
+    s->pfns = malloc(MIG_MAX_BATCH * sizeof(*s->pfns));
+    s->ptrs = malloc(MIG_MAX_BATCH * sizeof(*s->ptrs));
+    if (!s->pending || !s->clean || !s->pagebuf || !s->pfns || !s->ptrs)
+        return MIG_ENOMEM;
+    return 0;
+}
+
+static void teardown(struct snd *s)
+{
+    free(s->pending);
+    free(s->clean);
+    free(s->pagebuf);
+    free(s->pfns);
+    free(s->ptrs);
+    mig_wbuf_fini(&s->wb);
+}
+
+/* Failure before GO: the guest runs on at the source. */
+static int fail_resume(struct snd *s, int rc, const char *what)
+{
+    struct mig_guest *g = s->g;
+    char reason[200];
+
+    snprintf(reason, sizeof(reason), "%.150s",
+             s->run->msg[0] ? s->run->msg : what);
+    g->ops->set_throttle(g, 0);
+    g->ops->logdirty_disable(g);
+    g->ops->resume(g);
+    s->run->resumed_at_source = true;
+    s->run->result.outcome = SIM_OUTCOME_ABORTED;
+    snprintf(s->run->msg, sizeof(s->run->msg),
+             "migration failed, guest resumed at source: %.150s: %.50s", reason,
+             mig_strerror(rc));
+    return rc;
+}
+
+int mig_send(struct mig_guest *g, struct mig_chan *ch,
+             const struct mig_send_opts *o, struct mig_run *run)
+{
+    struct snd s = { .g = g, .ch = ch, .o = o, .run = run };
+    struct sim_result *r = &run->result;
+    double t_end, t_ready, t_go, t_report, thr = 0;
+    uint64_t pages, bytes, start_bytes = ch->bytes_sent;
+    struct sim_pass *p;
+    uint8_t rep[MIG_XL_REPORT_MSG_LEN];
+    int rc;
+
+    s.t0 = mig__now();
+    mig_wbuf_init(&s.wb, NULL);
+    if (o->live && mig_policy_validate(&o->policy)) {
+        snprintf(run->msg, sizeof(run->msg), "invalid policy parameters; "
+                 "guest untouched");
+        return MIG_EINVAL;
+    }
+    r->mode = o->live ? SIM_MODE_LIVE : SIM_MODE_COLD;
+    r->policy = o->policy.kind;
+    r->engine = SIM_ENGINE_EXACT;
+    rc = setup(&s);
+    if (rc) {
+        rc = fail_resume(&s, rc, "setup");
+        goto out;
+    }
+    r->mem_pages = s.desc.nr_pages;
+    rc = expect_msg(&s, MIG_HS_BANNER);
+    if (rc) {
+        rc = fail_resume(&s, rc, "no receiver banner");
+        goto out;
+    }
+    rc = send_headers(&s);
+    if (rc) {
+        rc = fail_resume(&s, rc, "sending the stream headers");
+        goto out;
+    }
+    r->setup_s = mig__now() - s.t0;
+    if (o->live) {
+        rc = precopy(&s, &thr);
+    } else {
+        r->stop_reason = MIG_STOP_COLD;
+        memset(s.pending, 0xff, s.nwords * 8);
+        rc = do_suspend(&s);
+    }
+    if (rc) {
+        rc = fail_resume(&s, rc, "pre-copy");
+        goto out;
+    }
+    rc = send_pages(&s, s.pending, &pages, &bytes);
+    if (!rc)
+        rc = g->ops->save_state(g, &s.wb);
+    if (!rc)
+        rc = mig_stream_put_end(&s.wb);
+    if (!rc)
+        rc = mig_stream_put_libxl_end(&s.wb);
+    if (!rc) {
+        bytes += s.wb.len;
+        rc = flush(&s);
+    }
+    if (rc) {
+        rc = fail_resume(&s, rc, "sending the final pass");
+        goto out;
+    }
+    t_end = mig__now();
+    p = mig__run_add_pass(run);
+    if (!p) {
+        rc = fail_resume(&s, MIG_ENOMEM, "bookkeeping");
+        goto out;
+    }
+    *p = (struct sim_pass){ .index = p->index, .live = false, .pages = pages,
+                            .bytes = bytes, .start_s = s.t_susp1 - s.t0,
+                            .duration_s = t_end - s.t_susp1,
+                            .throttle = thr };
+    r->pages_sent += pages;
+    s.page_bytes += bytes;
+    s.page_time += t_end - s.t_susp1;
+    r->converged = r->stop_reason == MIG_STOP_DIRTY_THRESHOLD ||
+                   r->stop_reason == MIG_STOP_DOWNTIME_MET ||
+                   r->stop_reason == MIG_STOP_COLD;
+    r->transfer_Bps = s.page_time > 0 ? (double)s.page_bytes / s.page_time
+                                      : 0;
+    /* Measured, not modelled: only the goodput term is known. */
+    r->link = (struct sim_goodput){ .goodput_Bps = r->transfer_Bps,
+                                    .link_Bps = INFINITY,
+                                    .window_Bps = INFINITY,
+                                    .loss_Bps = INFINITY,
+                                    .mathis_Bps = INFINITY,
+                                    .padhye_Bps = INFINITY,
+                                    .cubic_Bps = INFINITY };
+
+    rc = expect_msg(&s, MIG_HS_READY);
+    if (rc) {
+        rc = fail_resume(&s, rc == MIG_EINCOMPLETE ? MIG_EREFUSED : rc,
+                         "no \"ready to unpause\" from the receiver");
+        goto out;
+    }
+    t_ready = mig__now();
+    /* Here xl renames the source to NAME--migratedaway. */
+    rc = send_hs(ch, MIG_HS_GO);
+    t_go = mig__now();
+    run->committed = true;
+    if (!rc)
+        rc = mig_chan_recv_full(ch, rep, sizeof(rep));
+    if (!rc)
+        rc = mig_handshake_match(MIG_HS_REPORT, rep, MIG_XL_REPORT_LEN);
+    if (rc) {
+        r->outcome = SIM_OUTCOME_UNFINISHED;
+        snprintf(run->msg, sizeof(run->msg), "no unpause report from the "
+                 "receiver (%s): domain state is now undefined, guest left "
+                 "paused at source", mig_strerror(rc));
+        goto out;
+    }
+    t_report = mig__now();
+    if (rep[MIG_XL_REPORT_LEN] != 0) {
+        snprintf(run->msg, sizeof(run->msg),
+                 "receiver could not unpause its copy (status %u)",
+                 (unsigned)rep[MIG_XL_REPORT_LEN]);
+        run->committed = false;
+        rc = fail_resume(&s, MIG_EREFUSED, "");
+        goto out;
+    }
+    fill_result(&s, s.t_susp0, s.t_susp1, t_end, t_ready, t_go, t_report);
+    if (o->verify) {
+        rc = verify(&s);
+        if (rc)
+            snprintf(run->msg, sizeof(run->msg), "guest migrated, but the "
+                     "integrity check failed: %s", mig_strerror(rc));
+        rc = 0;
+    }
+    g->ops->logdirty_disable(g);
+out:
+    r->bytes_sent = ch->bytes_sent - start_bytes;
+    teardown(&s);
+    return rc;
+}

@@ -216,6 +216,14 @@ expect_error "bad.inv:3: link a-b: missing bandwidth" evacuate "$tmp/bad.inv" \
 expect_error "no host that is not drained has room" evacuate "$tmp/dc.inv" \
     --drain a,b
 
+# The shipped planning examples run.
+for f in "$src"/scenarios/plan/*.ini; do
+    "$miglab" plan percentiles --scenario "$f" --draws 200 >/dev/null &&
+        ok || fail "plan percentiles $(basename "$f")"
+done
+"$miglab" plan evacuate "$src/scenarios/plan/site.inv" --drain a \
+    >/dev/null && ok || fail "plan evacuate site.inv"
+
 # --html: the table and the chart in one self-contained page.
 if "$miglab" plan percentiles --scenario "$qs" --draws 300 \
         --html "$tmp/p.html" >"$tmp/p.txt" &&

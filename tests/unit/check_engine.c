@@ -15,6 +15,7 @@
 #include "mig_err.h"
 #include "units.h"
 #include "workload.h"
+#include "check_main.h"
 
 static bool under_valgrind(void)
 {
@@ -480,11 +481,5 @@ static Suite *engine_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(engine_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(engine_suite());
 }

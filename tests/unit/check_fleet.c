@@ -16,6 +16,7 @@
 #include "fleet.h"
 #include "mig_err.h"
 #include "units.h"
+#include "check_main.h"
 
 static bool under_valgrind(void)
 {
@@ -404,11 +405,5 @@ static Suite *fleet_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(fleet_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(fleet_suite());
 }

@@ -18,6 +18,7 @@
 #include "mc.h"
 #include "mig_err.h"
 #include "units.h"
+#include "check_main.h"
 
 static bool under_valgrind(void)
 {
@@ -616,11 +617,5 @@ static Suite *mc_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(mc_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(mc_suite());
 }

@@ -18,6 +18,7 @@
 
 #include "mig_err.h"
 #include "net.h"
+#include "check_main.h"
 
 #define MB 1e6                          /* the references' MB: 1e6 bytes */
 #define MIB (1024ull * 1024ull)
@@ -808,11 +809,5 @@ static Suite *net_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(net_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(net_suite());
 }

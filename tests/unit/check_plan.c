@@ -16,6 +16,7 @@
 #include "mig_err.h"
 #include "plan.h"
 #include "units.h"
+#include "check_main.h"
 
 static bool under_valgrind(void)
 {
@@ -330,11 +331,5 @@ static Suite *plan_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(plan_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(plan_suite());
 }

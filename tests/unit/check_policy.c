@@ -9,6 +9,7 @@
 
 #include "mig_err.h"
 #include "policy.h"
+#include "check_main.h"
 
 #define PAGE_BYTES 4104u
 
@@ -332,11 +333,5 @@ static Suite *policy_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(policy_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(policy_suite());
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "rng.h"
+#include "check_main.h"
 
 static int reduced(int normal)
 {
@@ -238,11 +239,5 @@ static Suite *rng_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(rng_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(rng_suite());
 }

@@ -13,6 +13,7 @@
 
 #include "mig_err.h"
 #include "scenario.h"
+#include "check_main.h"
 
 static char tmpdir[] = "/tmp/check_scenario.XXXXXX";
 static char path[512];
@@ -254,11 +255,5 @@ static Suite *scenario_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(scenario_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(scenario_suite());
 }

@@ -13,6 +13,7 @@
 
 #include "mig_err.h"
 #include "units.h"
+#include "check_main.h"
 
 #define KiB 1024ULL
 #define MiB (1024ULL * KiB)
@@ -470,11 +471,5 @@ static Suite *units_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(units_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(units_suite());
 }

@@ -25,6 +25,7 @@
 #include "units.h"
 #include "workload.h"
 #include "workload_int.h"
+#include "check_main.h"
 
 #define GUEST_PAGES 65536u
 
@@ -1157,11 +1158,5 @@ static Suite *workload_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(workload_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(workload_suite());
 }

@@ -45,18 +45,6 @@ static int bad(char *err, size_t errlen, const char *fmt, ...)
     return MIG_EINVAL;
 }
 
-static char *trim(char *s)
-{
-    char *e;
-
-    while (isspace((unsigned char)*s))
-        s++;
-    e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = '\0';
-    return s;
-}
-
 bool sim_dist_is_spec(const char *s)
 {
     while (isspace((unsigned char)*s))
@@ -123,7 +111,7 @@ static int parse_value(const char *what, char *s, enum sim_dist_unit u,
     uint64_t bytes;
     int rc;
 
-    s = trim(s);
+    s = sim_str_trim(s);
     switch (u) {
     case SIM_UNIT_SIZE:
         rc = sim_parse_size(s, &bytes);
@@ -166,7 +154,7 @@ static int split(char *s, char **f, int max)
             return -1;
         if (c)
             *c = '\0';
-        f[n++] = trim(s);
+        f[n++] = sim_str_trim(s);
         if (!c)
             return n;
         s = c + 1;
@@ -204,7 +192,7 @@ static int parse_call(char *s, enum sim_dist_unit u, struct sim_dist *d,
 
     /* sim_dist_is_spec() said: name, blanks, '('. */
     *open = '\0';
-    name = trim(name);
+    name = sim_str_trim(name);
     body = open + 1;
     if (end == body || end[-1] != ')')
         return bad(err, errlen, "%s: missing ')' at the end", name);
@@ -270,7 +258,7 @@ int sim_dist_parse(const char *s, enum sim_dist_unit unit,
         bad(err, errlen, "out of memory");
         return MIG_ENOMEM;
     }
-    t = trim(copy);
+    t = sim_str_trim(copy);
     if (*t == '[') {
         size_t l = strlen(t);
 

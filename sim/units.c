@@ -613,3 +613,15 @@ char *sim_format_byterate(char *buf, size_t len, double bytes_per_s)
     return format_units(buf, len, bytes_per_s, u, sizeof(u) / sizeof(u[0]),
                         1, false);
 }
+
+char *sim_str_trim(char *s)
+{
+    char *e;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}

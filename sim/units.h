@@ -39,6 +39,11 @@ int sim_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Finite decimal/scientific number in [min, max]. */
 int sim_parse_double(const char *s, double min, double max, double *out);
 
+/* Strip leading and trailing blanks (isspace) from s in place; returns the
+ * first non-blank character, inside s.  For the spec parsers built on these
+ * quantities (workloads, distributions, inventories). */
+char *sim_str_trim(char *s);
+
 /*
  * Human-readable forms, always NUL-terminated in buf (truncated if small):
  * "4.00 GiB", "1.23 ms" / "2.50 s", "1.00 Gbit/s", "119.2 MB/s".

@@ -532,19 +532,6 @@ out_nomem:
 
 /* ---- specs ------------------------------------------------------------- */
 
-/* Trim blanks in place; returns the start. */
-static char *trim(char *s)
-{
-    char *e;
-
-    while (isspace((unsigned char)*s))
-        s++;
-    e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = '\0';
-    return s;
-}
-
 enum { P_RATE, P_WSS, P_HOT, P_S, NPARAMS };
 static const char *const param_names[NPARAMS] = { "rate", "wss", "hot", "s" };
 
@@ -560,7 +547,7 @@ static int split_params(const char *model, char *params, unsigned allowed,
 
     for (int i = 0; i < NPARAMS; i++)
         vals[i] = NULL;
-    if (p && *trim(p) == '\0')
+    if (p && *sim_str_trim(p) == '\0')
         p = NULL;
     while (p) {
         char *item = p, *eq, *key;
@@ -570,7 +557,7 @@ static int split_params(const char *model, char *params, unsigned allowed,
         if (comma)
             *comma = '\0';
         p = comma ? comma + 1 : NULL;
-        item = trim(item);
+        item = sim_str_trim(item);
         if (!*item) {
             seterr(err, errlen, "%s: empty parameter", model);
             return MIG_EINVAL;
@@ -582,7 +569,7 @@ static int split_params(const char *model, char *params, unsigned allowed,
             return MIG_EINVAL;
         }
         *eq = '\0';
-        key = trim(item);
+        key = sim_str_trim(item);
         for (k = 0; k < NPARAMS; k++)
             if ((allowed & (1u << k)) && strcmp(key, param_names[k]) == 0)
                 break;
@@ -594,7 +581,7 @@ static int split_params(const char *model, char *params, unsigned allowed,
             seterr(err, errlen, "%s: duplicate parameter '%s'", model, key);
             return MIG_EINVAL;
         }
-        vals[k] = trim(eq + 1);
+        vals[k] = sim_str_trim(eq + 1);
         if (!*vals[k]) {
             seterr(err, errlen, "%s: empty value for %s=", model, key);
             return MIG_EINVAL;
@@ -688,7 +675,7 @@ static int parse_phased(struct sim_workload *wl, char *body,
     char *p = body;
     size_t cap = 0;
 
-    if (!body || !*trim(body)) {
+    if (!body || !*sim_str_trim(body)) {
         seterr(err, errlen, "phased: no phases");
         return MIG_EINVAL;
     }
@@ -702,7 +689,7 @@ static int parse_phased(struct sim_workload *wl, char *body,
         if (semi)
             *semi = '\0';
         p = semi ? semi + 1 : NULL;
-        item = trim(item);
+        item = sim_str_trim(item);
         if (!*item) {
             seterr(err, errlen, "phased: phase %zu is empty", i);
             return MIG_EINVAL;
@@ -732,10 +719,10 @@ static int parse_phased(struct sim_workload *wl, char *body,
             ph->duration_s > SIM__WL_MAX_PERIOD) {
             if (rc == MIG_EINVAL)
                 seterr(err, errlen, "phased: phase %zu: bad duration '%s' "
-                       "(expected a time like 10s)", i, trim(at + 1));
+                       "(expected a time like 10s)", i, sim_str_trim(at + 1));
             else
                 seterr(err, errlen, "phased: phase %zu: duration '%s' out "
-                       "of range (1ms..1e9s)", i, trim(at + 1));
+                       "of range (1ms..1e9s)", i, sim_str_trim(at + 1));
             return MIG_EINVAL;
         }
         sub[0] = '\0';
@@ -755,14 +742,14 @@ static int parse_one(char *spec, const char *basedir, bool top,
                      struct sim_workload **out, char *err, size_t errlen)
 {
     struct sim_workload *wl;
-    char *name = trim(spec), *params = strchr(name, ':');
+    char *name = sim_str_trim(spec), *params = strchr(name, ':');
     size_t k;
     int rc;
 
     *out = NULL;
     if (params)
         *params++ = '\0';
-    name = trim(name);
+    name = sim_str_trim(name);
     if (!*name && !params) {
         seterr(err, errlen, "empty workload spec");
         return MIG_EINVAL;
@@ -803,12 +790,12 @@ static int parse_one(char *spec, const char *basedir, bool top,
         rc = parse_phased(wl, params, basedir, err, errlen);
         break;
     case SIM_WL_TRACE:
-        if (!params || !*trim(params)) {
+        if (!params || !*sim_str_trim(params)) {
             seterr(err, errlen, "trace: missing file name (trace:FILE)");
             rc = MIG_EINVAL;
             break;
         }
-        rc = load_trace(trim(params), basedir, &wl->trace, err, errlen);
+        rc = load_trace(sim_str_trim(params), basedir, &wl->trace, err, errlen);
         if (!rc)
             wl->cycle_s = (double)wl->trace->nintervals *
                           wl->trace->interval_s;

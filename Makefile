@@ -25,7 +25,7 @@ CC      ?= cc
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla -Werror
 OPT     ?= -O2 -g
-PKGS     = json-c inih libxxhash
+PKGS     = json-c inih libxxhash libsodium
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) \
              $(WARN) -Iref -Isim -Itools -MMD -MP \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \

@@ -20,7 +20,8 @@
     X(MIG_EIO,        -10007, "input/output error")                     \
     X(MIG_EPROTO,     -10008, "protocol violation")                     \
     X(MIG_EABORTED,   -10009, "migration aborted by policy")            \
-    X(MIG_EREFUSED,   -10010, "refused by the peer")
+    X(MIG_EREFUSED,   -10010, "refused by the peer")                    \
+    X(MIG_EAUTH,      -10011, "peer authentication failed")
 
 enum mig_err {
 #define MIG__ERR_ENUM(name, value, msg) name = (value),

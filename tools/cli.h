@@ -20,5 +20,6 @@ void cli_error(const char *cmd, const char *fmt, ...)
 
 int cmd_predict(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_testbed(int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@ static const struct command commands[] = {
     { "predict", cmd_predict,
       "predict a migration's total time, downtime, bytes and passes" },
     { "plan", cmd_plan, "percentiles, inverse questions, fleet evacuation" },
+    { "testbed", cmd_testbed, "namespace hosts on an impaired link" },
 };
 
 void cli_error(const char *cmd, const char *fmt, ...)

@@ -56,6 +56,9 @@ struct emu {
     uint64_t seed;              /* generator i uses seed + i */
     struct sim_workload *wl;    /* owned */
     _Atomic uint64_t *dirty;    /* mig_bitmap_words(npages) words */
+    uint64_t *landed;           /* receiver: pages write_page stored; the
+                                   others still hold the mapping's zeros */
+    bool stamped;               /* mig_guest_emu_step() wrote pages */
     atomic_flag stripe[STAMP_STRIPES];  /* one stamp at a time per page */
     bool logdirty;
     _Atomic double throttle;
@@ -224,6 +227,7 @@ static void emu_destroy(struct mig_guest *g)
     if (e->mem)
         munmap(e->mem, e->mem_bytes);
     free(e->dirty);
+    free(e->landed);
     pthread_cond_destroy(&e->cond);
     pthread_cond_destroy(&e->wake);
     pthread_mutex_destroy(&e->lock);
@@ -317,12 +321,46 @@ static const void *emu_page_ptr(struct mig_guest *g, uint64_t pfn)
     return pfn < e->npages ? e->mem + pfn * MIG_PAGE_SIZE : NULL;
 }
 
+/* src may be unaligned: the decoder hands pages over packed. */
+static bool page_is_zero(const void *p)
+{
+    const uint8_t *b = p;
+    uint64_t w[8];
+
+    for (size_t off = 0; off < MIG_PAGE_SIZE; off += sizeof(w)) {
+        memcpy(w, b + off, sizeof(w));
+        if (w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7])
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Receiver side, before start.  A zero page landing on a page that was
+ * never stored is skipped: the fresh mapping reads as zeros already, and
+ * touching it would only make the kernel allocate and clear a page (what
+ * QEMU's zero-page handling avoids too).  Only while no vCPU ever wrote the
+ * memory (never started, never stepped).  The receiver hashes what it was
+ * sent, so integrity checking is unchanged.
+ */
 static int emu_write_page(struct mig_guest *g, uint64_t pfn, const void *src)
 {
     struct emu *e = to_emu(g);
+    uint64_t bit;
 
     if (pfn >= e->npages)
         return MIG_EINVAL;
+    if (!e->landed) {
+        e->landed = calloc(mig_bitmap_words(e->npages), sizeof(uint64_t));
+        if (!e->landed)
+            return MIG_ENOMEM;
+    }
+    bit = 1ULL << (pfn % 64);
+    if (!e->started && !e->stamped && !(e->landed[pfn / 64] & bit)) {
+        if (page_is_zero(src))
+            return 0;
+        e->landed[pfn / 64] |= bit;
+    }
     memcpy(e->mem + pfn * MIG_PAGE_SIZE, src, MIG_PAGE_SIZE);
     return 0;
 }
@@ -677,6 +715,36 @@ uint64_t mig_guest_emu_writes(struct mig_guest *g)
     return total_writes(to_emu(g));
 }
 
+char *mig_guest_emu_workload(struct mig_guest *g, char *buf, size_t len)
+{
+    struct emu *e = to_emu(g);
+
+    /* The spec changes only in load_record, before the guest starts. */
+    return sim_workload_format(e->wl, buf, len);
+}
+
+int mig_guest_emu_wait_running(struct mig_guest *g, int timeout_ms)
+{
+    struct emu *e = to_emu(g);
+    struct timespec dl;
+    int rc = 0;
+
+    clock_gettime(CLOCK_REALTIME, &dl);     /* e->cond's clock */
+    dl.tv_sec += timeout_ms / 1000;
+    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&e->lock);
+    /* resume() clears pause_req and broadcasts cond under the lock. */
+    while (e->pause_req && !e->stop && rc == 0)
+        rc = pthread_cond_timedwait(&e->cond, &e->lock, &dl);
+    rc = e->pause_req && !e->stop ? -ETIMEDOUT : 0;
+    pthread_mutex_unlock(&e->lock);
+    return rc;
+}
+
 const uint8_t *mig_guest_emu_mem(struct mig_guest *g)
 {
     return to_emu(g)->mem;
@@ -714,6 +782,7 @@ uint64_t mig_guest_emu_step(struct mig_guest *g, double dt)
 
     if (e->started && !e->suspended)
         return 0;
+    e->stamped = true;
     for (unsigned i = 0; i < e->nvcpus; i++)
         n += sim_wgen_advance(e->vcpu[i].gen, dt, vcpu_scale(e), stamp,
                               &e->vcpu[i]);

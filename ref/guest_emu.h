@@ -67,6 +67,16 @@ int mig_guest_emu_create(void *opaque, const struct mig_guest_desc *desc,
 /* Page writes done so far, all vCPUs (includes migrated-in counts). */
 uint64_t mig_guest_emu_writes(struct mig_guest *g);
 
+/* The workload spec as text (sim_workload_format()) into buf; returns buf. */
+char *mig_guest_emu_workload(struct mig_guest *g, char *buf, size_t len);
+
+/*
+ * Block while the guest is suspended (the vCPU barrier): 0 once it runs,
+ * -ETIMEDOUT if still paused after timeout_ms.  For threads that belong to
+ * the guest, such as the heartbeat responder, so they pause with it.
+ */
+int mig_guest_emu_wait_running(struct mig_guest *g, int timeout_ms);
+
 /* Direct pointer to guest memory (tests).  Points into the guest. */
 const uint8_t *mig_guest_emu_mem(struct mig_guest *g);
 

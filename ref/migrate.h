@@ -30,6 +30,8 @@
 #include "mig_err.h"
 
 #define MIG_MISMATCH_LIST 16U
+/* Longest admission line, '\n' included (docs/host-protocol.md). */
+#define MIG_ADMIT_LINE_MAX 240U
 
 struct mig_integrity {
     bool checked;               /* hashes were compared */
@@ -45,6 +47,7 @@ struct mig_run {
     struct mig_integrity integrity;
     bool committed;             /* GO was sent: the destination owns it */
     bool resumed_at_source;     /* failure path resumed the source guest */
+    bool refused;               /* admission refused before any page */
     char msg[256];              /* outcome in one line ("" on success) */
 };
 

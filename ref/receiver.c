@@ -28,6 +28,9 @@
 
 struct rcv {
     const struct mig_recv_opts *o;
+    struct mig_chan *ch;
+    bool admission;             /* the sender waits for our line */
+    bool downtime_note;         /* the sender sends its downtime at the end */
     struct mig_recv_info *info;
     struct mig_guest *g;
     uint64_t *hashes;
@@ -43,22 +46,101 @@ static int send_hs(struct mig_chan *ch, enum mig_handshake which)
     return mig_chan_send(ch, msg, len);
 }
 
+static const char *json_str(struct json_object *root, const char *obj,
+                            const char *key)
+{
+    struct json_object *o, *v;
+
+    if (json_object_object_get_ex(root, obj, &o) &&
+        json_object_object_get_ex(o, key, &v) &&
+        json_object_is_type(v, json_type_string))
+        return json_object_get_string(v);
+    return NULL;
+}
+
+static int64_t json_int(struct json_object *root, const char *obj,
+                        const char *key)
+{
+    struct json_object *o, *v;
+
+    if (json_object_object_get_ex(root, obj, &o) &&
+        json_object_object_get_ex(o, key, &v) &&
+        json_object_is_type(v, json_type_int))
+        return json_object_get_int64(v);
+    return 0;
+}
+
+static bool json_flag(struct json_object *ml, const char *key)
+{
+    struct json_object *v;
+
+    return ml && json_object_object_get_ex(ml, key, &v) &&
+           json_object_get_boolean(v);
+}
+
+/* Answer a sender waiting for admission. */
+static int send_admission(struct rcv *r, const char *refusal)
+{
+    char line[MIG_ADMIT_LINE_MAX + 1];
+    int n;
+
+    if (!r->admission)
+        return 0;
+    if (refusal)
+        n = snprintf(line, sizeof(line), "miglab admission: refused: %.*s\n",
+                     (int)MIG_ADMIT_LINE_MAX - 30, refusal);
+    else
+        n = snprintf(line, sizeof(line), "miglab admission: ok\n");
+    return mig_chan_send(r->ch, line, (size_t)n);
+}
+
 static int on_xl_header(void *opaque, const struct mig_xl_header *h)
 {
     struct rcv *r = opaque;
-    struct json_object *root, *ml, *v;
+    struct json_object *root = NULL, *ml = NULL;
+    struct mig_admit_req req = { .name = "", .config = "" };
+    const char *name;
+    int64_t kb, vc;
+    int rc = 0, src;
 
-    if (!h->config)
-        return 0;
-    /* The decoder guarantees exactly one NUL, at the end. */
-    root = json_tokener_parse(h->config);
-    if (!root)
-        return 0;           /* xl's config is opaque to us beyond this */
-    if (json_object_object_get_ex(root, "miglab", &ml) &&
-        json_object_object_get_ex(ml, "verify", &v))
-        r->verify = json_object_get_boolean(v);
+    if (h->config) {
+        /* The decoder guarantees exactly one NUL, at the end.  xl's config
+         * is opaque to us beyond the fields read here. */
+        root = json_tokener_parse(h->config);
+        req.config = h->config;
+    }
+    if (root) {
+        if (json_object_object_get_ex(root, "miglab", &ml)) {
+            r->verify = json_flag(ml, "verify");
+            r->admission = json_flag(ml, "admission");
+            r->downtime_note = json_flag(ml, "downtime_note");
+        }
+        name = json_str(root, "c_info", "name");
+        if (name)
+            req.name = name;
+        kb = json_int(root, "b_info", "max_memkb");
+        vc = json_int(root, "b_info", "max_vcpus");
+        /* SPEC (host-protocol.md): sizes from the peer are re-checked at
+         * GUEST_INFO; here they only decide the admission. */
+        req.mem_bytes = kb > 0 && (uint64_t)kb < (UINT64_MAX >> 10)
+                            ? (uint64_t)kb * 1024 : 0;
+        req.vcpus = vc > 0 && vc <= UINT32_MAX ? (uint32_t)vc : 0;
+    }
+    snprintf(r->info->name, sizeof(r->info->name), "%s", req.name);
+    if (r->o->admit)
+        rc = r->o->admit(r->o->admit_opaque, &req, r->info->msg,
+                         sizeof(r->info->msg));
+    if (rc) {
+        if (!r->info->msg[0])
+            snprintf(r->info->msg, sizeof(r->info->msg), "admission refused");
+        (void)send_admission(r, r->info->msg);
+        rc = rc < 0 ? rc : MIG_ERANGE;
+    } else {
+        src = send_admission(r, NULL);
+        rc = src;
+    }
     json_object_put(root);
-    return 0;
+    return rc;
 }
 
 static int create_guest(struct rcv *r, const uint8_t *body, uint32_t len)
@@ -92,6 +174,10 @@ static int create_guest(struct rcv *r, const uint8_t *body, uint32_t len)
     if (rc)
         return rc;
     r->info->desc = d;
+    /* Hashes only for a sender that asked for them (the xl header came
+     * first); an xl sender never reads them. */
+    if (!r->verify)
+        return 0;
     r->hashes = malloc(d.nr_pages * sizeof(*r->hashes));
     zero = calloc(1, MIG_PAGE_SIZE);
     if (!r->hashes || !zero) {
@@ -150,7 +236,8 @@ static int on_page_batch(void *opaque, const uint64_t *pfns,
         rc = r->g->ops->write_page(r->g, pfn, pages);
         if (rc)
             return rc;
-        r->hashes[pfn] = mig_page_hash(pages);
+        if (r->hashes)
+            r->hashes[pfn] = mig_page_hash(pages);
         r->info->pages_written++;
         pages += MIG_PAGE_SIZE;
     }
@@ -246,7 +333,7 @@ static int send_hashes(struct rcv *r, struct mig_chan *ch)
 int mig_receive(struct mig_chan *ch, const struct mig_recv_opts *o,
                 struct mig_guest **out, struct mig_recv_info *info)
 {
-    struct rcv r = { .o = o, .info = info };
+    struct rcv r = { .o = o, .ch = ch, .info = info };
     uint64_t start_bytes = ch->bytes_recv;
     uint8_t go[MIG_XL_GO_LEN];
     struct mig_wbuf wb;
@@ -292,6 +379,13 @@ int mig_receive(struct mig_chan *ch, const struct mig_recv_opts *o,
     if (!rc && r.verify) {
         info->verify = true;
         rc = send_hashes(&r, ch);
+    }
+    if (!rc && r.downtime_note) {
+        uint8_t note[8];
+
+        /* Best effort: the sender's view of the downtime, for the log. */
+        if (!mig_chan_recv_full(ch, note, sizeof(note)))
+            info->downtime_s = (double)mig_le64dec(note) * 1e-9;
     }
     if (rc)
         snprintf(info->msg, sizeof(info->msg), "guest started, but the "

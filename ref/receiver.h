@@ -10,6 +10,11 @@
  * against the guest size), loads backend state, answers "ready to
  * unpause", waits for "cleared to unpause", starts the guest and sends the
  * report.  Any failure before the start destroys the partial copy.
+ *
+ * Admission: right after the xl save header (before the sender, if it asked
+ * for it in the config, sends anything else) o->admit decides from the
+ * config's memory size; a miglab sender gets the admission line
+ * (docs/host-protocol.md), an xl sender sees the connection close.
  */
 #ifndef MIG_RECEIVER_H
 #define MIG_RECEIVER_H
@@ -20,9 +25,27 @@
 #include "guest.h"
 #include "transport.h"
 
+/* What the xl save header says about the incoming guest.  Pointers are
+ * valid only during the call. */
+struct mig_admit_req {
+    const char *name;               /* c_info.name; "" if absent */
+    uint64_t mem_bytes;             /* b_info.max_memkb * 1024; 0 unknown */
+    uint32_t vcpus;                 /* b_info.max_vcpus; 0 unknown */
+    const char *config;             /* the whole JSON config text */
+};
+
+/*
+ * Admission control at the xl save header, before any page: 0 admits;
+ * nonzero (MIG_ERANGE) refuses with a one-line reason in err.
+ */
+typedef int mig_admit_fn(void *opaque, const struct mig_admit_req *req,
+                         char *err, size_t errlen);
+
 struct mig_recv_opts {
     mig_guest_create_fn *create;    /* required */
     void *create_opaque;
+    mig_admit_fn *admit;            /* NULL: admit all (create still checks) */
+    void *admit_opaque;
     uint64_t max_pages;             /* decoder pfn bound; 0 = format max */
 };
 
@@ -33,6 +56,9 @@ struct mig_recv_info {
     uint64_t pages_written;         /* incl. pages sent more than once */
     double stream_s;                /* banner sent -> end of stream */
     double unpause_s;               /* GO received -> guest started */
+    double downtime_s;              /* sender's measured downtime, from its
+                                       note (0 when it sent none) */
+    char name[64];                  /* c_info.name from the config */
     char msg[256];                  /* why it failed ("" on success) */
 };
 

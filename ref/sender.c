@@ -43,6 +43,7 @@ struct snd {
     uint8_t *pagebuf;           /* MIG_MAX_BATCH pages */
     uint64_t *pfns;
     const void **ptrs;
+    struct iovec *iov;          /* record head + MIG_MAX_BATCH pages */
     struct mig_wbuf wb;
     double t0;
     double t_susp0, t_susp1;    /* suspend requested / guest paused */
@@ -78,12 +79,30 @@ static int flush(struct snd *s)
 
 static int send_batch(struct snd *s, uint32_t n, uint64_t *bytes)
 {
-    int rc = mig_stream_put_page_data(&s->wb, s->pfns, s->ptrs, n);
+    size_t page_bytes;
+    int rc;
 
+    if (!s->g->ops->page_ptr) {
+        rc = mig_stream_put_page_data(&s->wb, s->pfns, s->ptrs, n);
+        if (rc)
+            return rc;
+        *bytes += s->wb.len;
+        return flush(s);
+    }
+    /* Zero copy: the record head from wb, then the guest pages in place
+     * (anything queued in wb before goes first, in order). */
+    rc = mig_stream_put_page_data_head(&s->wb, s->pfns, n, &page_bytes);
     if (rc)
         return rc;
-    *bytes += s->wb.len;
-    return flush(s);
+    s->iov[0] = (struct iovec){ .iov_base = s->wb.data,
+                                .iov_len = s->wb.len };
+    for (uint32_t i = 0; i < n; i++)
+        s->iov[1 + i] = (struct iovec){ .iov_base = (void *)s->ptrs[i],
+                                        .iov_len = MIG_PAGE_SIZE };
+    *bytes += s->wb.len + page_bytes;
+    rc = mig_chan_sendv(s->ch, s->iov, (int)n + 1);
+    mig_wbuf_reset(&s->wb);
+    return rc;
 }
 
 /* Send the pages set in bitmap (NULL: every page) as PAGE_DATA batches. */
@@ -149,6 +168,17 @@ static char *make_config(const struct snd *s)
                            json_object_new_string(s->g->ops->name));
     json_object_object_add(ml, "verify",
                            json_object_new_boolean(s->o->verify));
+    if (s->o->admission) {
+        json_object_object_add(ml, "admission", json_object_new_boolean(1));
+        json_object_object_add(ml, "downtime_note",
+                               json_object_new_boolean(1));
+    }
+    if (s->o->host_json) {
+        struct json_object *hj = json_tokener_parse(s->o->host_json);
+
+        if (hj)
+            json_object_object_add(root, "miglab_host", hj);
+    }
     json_object_object_add(root, "c_info", cinfo);
     json_object_object_add(root, "b_info", binfo);
     json_object_object_add(root, "miglab", ml);
@@ -160,6 +190,44 @@ out_put:
     json_object_put(ml);
     json_object_put(root);
     return out;
+}
+
+/*
+ * The receiver's admission line (docs/host-protocol.md): "miglab admission:
+ * ok\n" or "miglab admission: refused: REASON\n", at most
+ * MIG_ADMIT_LINE_MAX bytes.  0 admitted, MIG_ERANGE refused (reason in
+ * run->msg), MIG_EPROTO for anything else.
+ */
+static int wait_admission(struct snd *s)
+{
+    static const char ok[] = "miglab admission: ok";
+    static const char no[] = "miglab admission: refused: ";
+    char line[MIG_ADMIT_LINE_MAX + 1];
+    size_t n = 0;
+    int rc;
+
+    for (;;) {
+        if (n == MIG_ADMIT_LINE_MAX)
+            return MIG_EPROTO;
+        rc = mig_chan_recv_full(s->ch, line + n, 1);
+        if (rc)
+            return rc;
+        if (line[n] == '\n')
+            break;
+        n++;
+    }
+    line[n] = '\0';
+    if (!strcmp(line, ok))
+        return 0;
+    if (strncmp(line, no, sizeof(no) - 1))
+        return MIG_EPROTO;
+    for (char *c = line; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            *c = '?';
+    snprintf(s->run->msg, sizeof(s->run->msg), "%.200s",
+             line + sizeof(no) - 1);
+    s->run->refused = true;
+    return MIG_ERANGE;
 }
 
 static int send_headers(struct snd *s)
@@ -175,6 +243,13 @@ static int send_headers(struct snd *s)
         return MIG_ENOMEM;
     rc = mig_stream_put_xl_header(&s->wb, cfg);
     free(cfg);
+    if (!rc && s->o->admission) {
+        /* The config carries the size: the receiver decides on it before
+         * we send another byte. */
+        rc = flush(s);
+        if (!rc)
+            rc = wait_admission(s);
+    }
     if (!rc)
         rc = mig_stream_put_libxl_header(&s->wb);
     if (!rc)
@@ -219,6 +294,8 @@ static int add_live_pass(struct snd *s, double start, double dur,
     s->run->result.pages_sent += pages;
     s->page_bytes += bytes;
     s->page_time += dur;
+    if (s->o->progress)
+        s->o->progress(s->o->progress_opaque, p);
     return 0;
 }
 
@@ -417,10 +494,15 @@ static int setup(struct snd *s)
     s->nwords = mig_bitmap_words(s->desc.nr_pages);
     s->pending = calloc(s->nwords, 8);
     s->clean = calloc(s->nwords, 8);
-    s->pagebuf = malloc((size_t)MIG_MAX_BATCH * MIG_PAGE_SIZE);
+    /* A backend with page_ptr is sent in place: no bounce buffer. */
+    s->pagebuf = s->g->ops->page_ptr
+                     ? NULL
+                     : malloc((size_t)MIG_MAX_BATCH * MIG_PAGE_SIZE);
     s->pfns = malloc(MIG_MAX_BATCH * sizeof(*s->pfns));
     s->ptrs = malloc(MIG_MAX_BATCH * sizeof(*s->ptrs));
-    if (!s->pending || !s->clean || !s->pagebuf || !s->pfns || !s->ptrs)
+    s->iov = malloc((MIG_MAX_BATCH + 1) * sizeof(*s->iov));
+    if (!s->pending || !s->clean || (!s->pagebuf && !s->g->ops->page_ptr) ||
+        !s->pfns || !s->ptrs || !s->iov)
         return MIG_ENOMEM;
     return 0;
 }
@@ -432,6 +514,7 @@ static void teardown(struct snd *s)
     free(s->pagebuf);
     free(s->pfns);
     free(s->ptrs);
+    free(s->iov);
     mig_wbuf_fini(&s->wb);
 }
 
@@ -439,18 +522,22 @@ static void teardown(struct snd *s)
 static int fail_resume(struct snd *s, int rc, const char *what)
 {
     struct mig_guest *g = s->g;
-    char reason[200];
+    char reason[208];
 
-    snprintf(reason, sizeof(reason), "%.150s",
+    snprintf(reason, sizeof(reason), "%.200s",
              s->run->msg[0] ? s->run->msg : what);
     g->ops->set_throttle(g, 0);
     g->ops->logdirty_disable(g);
     g->ops->resume(g);
     s->run->resumed_at_source = true;
     s->run->result.outcome = SIM_OUTCOME_ABORTED;
-    snprintf(s->run->msg, sizeof(s->run->msg),
-             "migration failed, guest resumed at source: %.150s: %.50s", reason,
-             mig_strerror(rc));
+    if (s->run->refused)
+        snprintf(s->run->msg, sizeof(s->run->msg),
+                 "migration failed, guest resumed at source: %.200s", reason);
+    else
+        snprintf(s->run->msg, sizeof(s->run->msg),
+                 "migration failed, guest resumed at source: %.150s: %.50s",
+                 reason, mig_strerror(rc));
     return rc;
 }
 
@@ -531,6 +618,8 @@ int mig_send(struct mig_guest *g, struct mig_chan *ch,
     r->pages_sent += pages;
     s.page_bytes += bytes;
     s.page_time += t_end - s.t_susp1;
+    if (o->progress)
+        o->progress(o->progress_opaque, p);
     r->converged = r->stop_reason == MIG_STOP_DIRTY_THRESHOLD ||
                    r->stop_reason == MIG_STOP_DOWNTIME_MET ||
                    r->stop_reason == MIG_STOP_COLD;
@@ -583,6 +672,13 @@ int mig_send(struct mig_guest *g, struct mig_chan *ch,
             snprintf(run->msg, sizeof(run->msg), "guest migrated, but the "
                      "integrity check failed: %s", mig_strerror(rc));
         rc = 0;
+    }
+    if (o->admission) {
+        uint8_t note[8];
+
+        /* Best effort: the destination logs the downtime it learns. */
+        mig_le64enc(note, (uint64_t)(r->downtime_s * 1e9));
+        (void)mig_chan_send(ch, note, sizeof(note));
     }
     g->ops->logdirty_disable(g);
 out:

@@ -25,6 +25,12 @@
 #include "policy.h"
 #include "transport.h"
 
+struct sim_pass;
+
+/* Called after each pass (live or the final one) is measured; p points into
+ * the run, valid during the call. */
+typedef void mig_send_progress_fn(void *opaque, const struct sim_pass *p);
+
 struct mig_send_opts {
     bool live;
     struct mig_policy policy;   /* live only; max_bandwidth paces the chan */
@@ -34,6 +40,16 @@ struct mig_send_opts {
                                    receiver, which never sends them */
     double time_limit_s;        /* force stop-and-copy after; 0 = none */
     unsigned max_passes_guard;  /* force stop-and-copy after; 0 = 1000 */
+    /* miglab extensions for host daemons (docs/host-protocol.md "Stream
+     * extensions"); off against a real xl receiver, which never answers.
+     * admission: after the xl save header, wait for the receiver's
+     * admission line before sending anything else, and after the hashes
+     * send the measured downtime (u64 ns, little-endian). */
+    bool admission;
+    const char *host_json;      /* JSON object text carried in the config
+                                   as "miglab_host"; NULL = none */
+    mig_send_progress_fn *progress;     /* NULL = none */
+    void *progress_opaque;
 };
 
 /* live, xen policy, name "guest", verify on, no time limit. */
@@ -56,6 +72,9 @@ void mig_send_opts_defaults(struct mig_send_opts *o);
  * (the policy aborted; g never paused), MIG_EREFUSED (the destination
  * refused or failed to start its copy), MIG_EPROTO (unexpected bytes),
  * MIG_EINCOMPLETE (peer closed), -ETIMEDOUT, -errno, MIG_ENOMEM.
+ * With o->admission, a destination that cannot hold the guest answers
+ * before any page is sent: MIG_ERANGE, run->refused set, run->msg carries
+ * its reason, g never paused.
  */
 int mig_send(struct mig_guest *g, struct mig_chan *ch,
              const struct mig_send_opts *o, struct mig_run *run);

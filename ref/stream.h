@@ -146,6 +146,14 @@ int mig_stream_put_record(struct mig_wbuf *wb, uint32_t type,
  */
 int mig_stream_put_page_data(struct mig_wbuf *wb, const uint64_t *pfns,
                              const void *const *pages, uint32_t count);
+/*
+ * The same PAGE_DATA record without its page bytes, for a zero-copy send:
+ * the caller sends, right after wb's bytes, the 4096-byte page of every pfn
+ * whose type carries data, in order (*page_bytes in all), which makes the
+ * bytes of mig_stream_put_page_data().  Same EINVAL cases.
+ */
+int mig_stream_put_page_data_head(struct mig_wbuf *wb, const uint64_t *pfns,
+                                  uint32_t count, size_t *page_bytes);
 /* libxc END and STATIC_DATA_END (both empty). */
 int mig_stream_put_end(struct mig_wbuf *wb);
 int mig_stream_put_static_data_end(struct mig_wbuf *wb);

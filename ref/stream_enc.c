@@ -305,10 +305,13 @@ int mig_stream_put_domain_header(struct mig_wbuf *wb,
 
 /* ---- libxc records with a layout --------------------------------------- */
 
-int mig_stream_put_page_data(struct mig_wbuf *wb, const uint64_t *pfns,
-                             const void *const *pages, uint32_t count)
+/* Validate and append the record header and pfn words of a PAGE_DATA of
+ * count pfns; *ndata is the number of pages that carry data. */
+static int page_data_head(struct mig_wbuf *wb, const uint64_t *pfns,
+                          const void *const *pages, uint32_t count,
+                          size_t extra, size_t *ndata_out)
 {
-    size_t ndata = 0, len, start;
+    size_t ndata = 0, len;
     uint32_t i;
     int rc;
 
@@ -320,28 +323,57 @@ int mig_stream_put_page_data(struct mig_wbuf *wb, const uint64_t *pfns,
         if ((pfns[i] & MIG_PFN_RES_MASK) || !mig_page_type_known(type))
             return MIG_EINVAL;
         if (mig_page_type_has_data(type)) {
-            if (!pages || !pages[i])
+            if (pages && !pages[i])
                 return MIG_EINVAL;
             ndata++;
         }
     }
+    if (ndata && !pages && extra)
+        return MIG_EINVAL;
     /* At most 8 + 1024 * (8 + 4096) bytes: far below MIG_REC_LENGTH_MAX. */
     len = MIG_PAGE_DATA_HDR_SIZE + (size_t)count * 8 + ndata * MIG_PAGE_SIZE;
     assert(len <= MIG_REC_LENGTH_MAX && len % MIG_REC_ALIGN == 0);
-    rc = mig_wbuf_reserve(wb, MIG_RHDR_SIZE + len);
+    rc = mig_wbuf_reserve(wb, MIG_RHDR_SIZE + len - ndata * MIG_PAGE_SIZE +
+                                  (extra ? ndata * MIG_PAGE_SIZE : 0));
     if (rc)
         return rc;
-    start = wb->len;
     rc = mig_wbuf_put_le32(wb, MIG_REC_PAGE_DATA);
     rc |= mig_wbuf_put_le32(wb, (uint32_t)len);
     rc |= mig_wbuf_put_le32(wb, count);
     rc |= mig_wbuf_put_le32(wb, 0);                     /* _res1 */
     for (i = 0; i < count; i++)
         rc |= mig_wbuf_put_le64(wb, pfns[i]);
+    assert(rc == 0);
+    *ndata_out = ndata;
+    return rc;
+}
+
+int mig_stream_put_page_data(struct mig_wbuf *wb, const uint64_t *pfns,
+                             const void *const *pages, uint32_t count)
+{
+    size_t ndata, start = wb->len;
+    uint32_t i;
+    int rc;
+
+    rc = page_data_head(wb, pfns, pages, count, 1, &ndata);
+    if (rc)
+        return rc;
     for (i = 0; i < count; i++)
         if (mig_page_type_has_data(MIG_PFN_WORD_TYPE(pfns[i])))
             rc |= mig_wbuf_put_bytes(wb, pages[i], MIG_PAGE_SIZE);
-    assert(rc == 0 && wb->len - start == MIG_RHDR_SIZE + len);
+    assert(rc == 0 && wb->len - start == MIG_RHDR_SIZE +
+                      MIG_PAGE_DATA_HDR_SIZE + (size_t)count * 8 +
+                      ndata * MIG_PAGE_SIZE);
     (void)start;
+    return rc;
+}
+
+int mig_stream_put_page_data_head(struct mig_wbuf *wb, const uint64_t *pfns,
+                                  uint32_t count, size_t *page_bytes)
+{
+    size_t ndata = 0;
+    int rc = page_data_head(wb, pfns, NULL, count, 0, &ndata);
+
+    *page_bytes = rc ? 0 : ndata * MIG_PAGE_SIZE;
     return rc;
 }

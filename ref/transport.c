@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #define IO_CHUNK (1U << 20)
+#define IOV_MAX_LOCAL 1024U     /* <= IOV_MAX (1024 on Linux) */
 
 static double now_s(void)
 {
@@ -163,6 +164,67 @@ void mig_chan_free(struct mig_chan *ch)
 int mig_chan_send(struct mig_chan *ch, const void *data, size_t len)
 {
     return ch->ops->send(ch, data, len);
+}
+
+int mig_chan_sendv(struct mig_chan *ch, const struct iovec *iov,
+                   int iovcnt)
+{
+    struct iovec v[IOV_MAX_LOCAL];
+    int i = 0, n;
+
+    if (ch->ops->send != fd_send) {
+        /* Another kind of channel: one send per piece. */
+        for (int k = 0; k < iovcnt; k++) {
+            int rc = ch->ops->send(ch, iov[k].iov_base, iov[k].iov_len);
+
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    while (i < iovcnt) {
+        ssize_t w;
+        int rc;
+
+        /* A private copy of the next window, advanced on partial writes. */
+        n = iovcnt - i < (int)IOV_MAX_LOCAL ? iovcnt - i : (int)IOV_MAX_LOCAL;
+        memcpy(v, iov + i, (size_t)n * sizeof(*v));
+        i += n;
+        for (int k = 0; k < n;) {
+            struct msghdr m = { .msg_iov = v + k,
+                                .msg_iovlen = (size_t)(n - k) };
+
+            if (v[k].iov_len == 0) {
+                k++;
+                continue;
+            }
+            rc = wait_fd(ch->wfd, POLLOUT, ch->timeout_ms);
+            if (rc)
+                return rc;
+            w = sendmsg(ch->wfd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (w < 0 && errno == ENOTSOCK)
+                w = writev(ch->wfd, v + k, n - k);
+            if (w < 0) {
+                if (errno == EINTR || errno == EAGAIN ||
+                    errno == EWOULDBLOCK)
+                    continue;
+                return -errno;
+            }
+            ch->bytes_sent += (uint64_t)w;
+            pace(ch, (size_t)w);
+            while (w > 0) {
+                size_t d = (size_t)w < v[k].iov_len ? (size_t)w
+                                                     : v[k].iov_len;
+
+                v[k].iov_base = (uint8_t *)v[k].iov_base + d;
+                v[k].iov_len -= d;
+                w -= (ssize_t)d;
+                if (v[k].iov_len == 0)
+                    k++;
+            }
+        }
+    }
+    return 0;
 }
 
 int mig_chan_recv(struct mig_chan *ch, void *buf, size_t cap, size_t *got)

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "mig_err.h"
 
@@ -85,6 +86,10 @@ void mig_chan_free(struct mig_chan *ch);
 /* Operations; all return 0 or -ETIMEDOUT / -errno.  recv_full returns
  * MIG_EINCOMPLETE when the peer closes first. */
 int mig_chan_send(struct mig_chan *ch, const void *data, size_t len);
+/* Write all bytes of iov[0..iovcnt) in order (gather write: the pages of a
+ * PAGE_DATA record go out without a copy).  Same results as send. */
+int mig_chan_sendv(struct mig_chan *ch, const struct iovec *iov,
+                   int iovcnt);
 int mig_chan_recv(struct mig_chan *ch, void *buf, size_t cap, size_t *got);
 int mig_chan_recv_full(struct mig_chan *ch, void *buf, size_t len);
 void mig_chan_set_timeout(struct mig_chan *ch, int timeout_ms);

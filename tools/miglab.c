@@ -25,6 +25,12 @@ static const struct command commands[] = {
       "predict a migration's total time, downtime, bytes and passes" },
     { "plan", cmd_plan, "percentiles, inverse questions, fleet evacuation" },
     { "testbed", cmd_testbed, "namespace hosts on an impaired link" },
+    { "host", cmd_host, "run a host daemon: guests, incoming migrations" },
+    { "create", cmd_create, "create an emulated guest on a host daemon" },
+    { "list", cmd_list, "list a host daemon's guests" },
+    { "migrate", cmd_migrate, "migrate a guest to another host (--live)" },
+    { "console", cmd_console, "print a guest's log" },
+    { "destroy", cmd_destroy, "destroy a guest" },
 };
 
 void cli_error(const char *cmd, const char *fmt, ...)

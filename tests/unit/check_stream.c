@@ -1937,6 +1937,42 @@ END_TEST
 
 /* ====================================================================== */
 
+/* The zero-copy form: head + the pages sent after it == the full record. */
+START_TEST(test_page_data_head)
+{
+    static uint8_t pages[3][MIG_PAGE_SIZE];
+    const void *ptrs[3] = { pages[0], NULL, pages[2] };
+    const uint64_t pfns[3] = { MIG_PFN_WORD(MIG_PT_NOTAB, 5),
+                               MIG_PFN_WORD(MIG_PT_XTAB, 6),
+                               MIG_PFN_WORD(MIG_PT_NOTAB, 7) };
+    struct mig_wbuf full, head;
+    size_t page_bytes = 1;
+
+    memset(pages[0], 0xa5, sizeof(pages[0]));
+    memset(pages[2], 0x5a, sizeof(pages[2]));
+    mig_wbuf_init(&full, NULL);
+    mig_wbuf_init(&head, NULL);
+    ck_assert_int_eq(mig_stream_put_page_data(&full, pfns, ptrs, 3), 0);
+    ck_assert_int_eq(mig_stream_put_page_data_head(&head, pfns, 3,
+                                                   &page_bytes), 0);
+    ck_assert_uint_eq(page_bytes, 2 * MIG_PAGE_SIZE);
+    ck_assert_uint_eq(head.len + page_bytes, full.len);
+    ck_assert_mem_eq(head.data, full.data, head.len);
+    ck_assert_mem_eq(full.data + head.len, pages[0], MIG_PAGE_SIZE);
+    ck_assert_mem_eq(full.data + head.len + MIG_PAGE_SIZE, pages[2],
+                     MIG_PAGE_SIZE);
+    /* Same EINVAL cases, nothing appended. */
+    mig_wbuf_reset(&head);
+    ck_assert_int_eq(mig_stream_put_page_data_head(&head, pfns, 0,
+                                                   &page_bytes), MIG_EINVAL);
+    ck_assert_uint_eq(head.len, 0);
+    ck_assert_uint_eq(page_bytes, 0);
+
+    mig_wbuf_fini(&full);
+    mig_wbuf_fini(&head);
+}
+END_TEST
+
 Suite *stream_suite(void);
 
 Suite *stream_suite(void)
@@ -1962,6 +1998,7 @@ Suite *stream_suite(void)
     tcase_add_test(core, test_no_ops);
     tcase_add_test(core, test_parse_helpers);
     tcase_add_test(core, test_encoder_einval);
+    tcase_add_test(core, test_page_data_head);
     tcase_add_loop_test(core, test_golden_streams, 0, N_GOLDEN_STREAMS);
     suite_add_tcase(s, core);
 

@@ -1,0 +1,577 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * host_ctl.c - the host daemon's control requests (host.h,
+ * docs/host-protocol.md): create, list, console, destroy and migrate.  A
+ * request is one JSON object; every reply ends with one object carrying
+ * "ok".  Input from the control socket is checked like any other input:
+ * wrong types, missing keys and bad values get {"ok": false, "kind":
+ * "input"}; failures of a valid request get "kind": "failed".
+ */
+#include "host_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest_emu.h"
+#include "migrate.h"
+#include "scenario.h"
+#include "sender.h"
+
+struct ctl {
+    struct mig_host *h;
+    struct json_object *req;
+    mig_host_emit_fn *emit;
+    void *opaque;
+};
+
+static const char *const state_name[] = {
+    [MIG_HG_RUNNING] = "running",
+    [MIG_HG_INCOMING] = "incoming",
+    [MIG_HG_MIGRATING] = "migrating",
+    [MIG_HG_PAUSED] = "paused",
+};
+
+static int send_obj(struct ctl *c, struct json_object *o)
+{
+    int rc;
+
+    if (!o)
+        return c->emit(c->opaque, "{\"ok\": false, \"kind\": \"failed\", "
+                       "\"error\": \"out of memory\"}");
+    rc = c->emit(c->opaque, json_object_to_json_string_ext(
+                                o, JSON_C_TO_STRING_PLAIN |
+                                       JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+    return rc;
+}
+
+static int reply_err(struct ctl *c, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int reply_err(struct ctl *c, const char *kind, const char *fmt, ...)
+{
+    struct json_object *o = json_object_new_object();
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (o) {
+        json_object_object_add(o, "ok", json_object_new_boolean(0));
+        json_object_object_add(o, "kind", json_object_new_string(kind));
+        json_object_object_add(o, "error", json_object_new_string(msg));
+    }
+    return send_obj(c, o);
+}
+
+static struct json_object *ok_obj(void)
+{
+    struct json_object *o = json_object_new_object();
+
+    if (o)
+        json_object_object_add(o, "ok", json_object_new_boolean(1));
+    return o;
+}
+
+/* Typed getters: 0 found, 1 absent, -1 present with the wrong type. */
+static int get_str(struct ctl *c, const char *key, const char **out)
+{
+    struct json_object *v;
+
+    if (!json_object_object_get_ex(c->req, key, &v))
+        return 1;
+    if (!json_object_is_type(v, json_type_string))
+        return -1;
+    *out = json_object_get_string(v);
+    return 0;
+}
+
+static int get_u64(struct ctl *c, const char *key, uint64_t max,
+                   uint64_t *out)
+{
+    struct json_object *v;
+    int64_t x;
+
+    if (!json_object_object_get_ex(c->req, key, &v))
+        return 1;
+    if (!json_object_is_type(v, json_type_int))
+        return -1;
+    x = json_object_get_int64(v);
+    if (x < 0 || (uint64_t)x > max)
+        return -1;
+    *out = (uint64_t)x;
+    return 0;
+}
+
+static int get_bool(struct ctl *c, const char *key, bool *out)
+{
+    struct json_object *v;
+
+    if (!json_object_object_get_ex(c->req, key, &v))
+        return 1;
+    if (!json_object_is_type(v, json_type_boolean))
+        return -1;
+    *out = json_object_get_boolean(v);
+    return 0;
+}
+
+/* The "name" of a guest request, validated; NULL after replying. */
+static const char *guest_name(struct ctl *c, int *rc)
+{
+    const char *name = NULL;
+
+    if (get_str(c, "name", &name) || !mig_host_name_valid(name)) {
+        *rc = reply_err(c, "input", "\"name\" must be a guest name "
+                        "(1-63 of A-Z a-z 0-9 _ . -)");
+        return NULL;
+    }
+    return name;
+}
+
+static int do_create(struct ctl *c)
+{
+    struct mig_host *h = c->h;
+    struct mig_guest_emu_cfg cfg = { .vcpus = 1, .workload = "idle",
+                                     .seed = 1 };
+    uint64_t mem = 0, vcpus = 1;
+    struct mig_guest *g = NULL;
+    struct hguest *e;
+    const char *name, *ip = NULL;
+    char err[320], sz[32];
+    int rc = 0;
+
+    name = guest_name(c, &rc);
+    if (!name)
+        return rc;
+    if (get_u64(c, "mem", UINT64_MAX, &mem) || mem < 4096 || mem % 4096)
+        return reply_err(c, "input", "\"mem\" must be a positive multiple "
+                         "of 4096 bytes");
+    if (get_u64(c, "vcpus", MIG_EMU_MAX_VCPUS, &vcpus) < 0 || vcpus < 1)
+        return reply_err(c, "input", "\"vcpus\" must be 1..%u",
+                         MIG_EMU_MAX_VCPUS);
+    if (get_str(c, "workload", &cfg.workload) < 0 ||
+        get_u64(c, "seed", UINT64_MAX, &cfg.seed) < 0)
+        return reply_err(c, "input", "\"workload\" must be a string and "
+                         "\"seed\" an integer");
+    if (get_str(c, "ip", &ip) < 0 || (ip && !mig__ip_valid(ip)))
+        return reply_err(c, "input", "\"ip\" must be an IPv4 address");
+    cfg.mem_bytes = mem;
+    cfg.vcpus = (unsigned)vcpus;
+    pthread_mutex_lock(&h->lock);
+    if (mig__host_find(h, name)) {
+        pthread_mutex_unlock(&h->lock);
+        return reply_err(c, "input", "guest %s exists on host %s", name,
+                         h->name);
+    }
+    rc = mig_host_admit_check(h->capacity, mig__host_used(h), mem, h->name,
+                              name, err, sizeof(err));
+    e = rc ? NULL : mig__host_add(h, name, mem);
+    if (e)
+        e->state = MIG_HG_INCOMING;     /* reserved while it is built */
+    pthread_mutex_unlock(&h->lock);
+    if (rc)
+        return reply_err(c, "failed", "%s", err);
+    if (!e)
+        return reply_err(c, "failed", "out of memory");
+    err[0] = '\0';
+    rc = mig_guest_emu_new(&cfg, &g, err, sizeof(err));
+    if (!rc) {
+        rc = g->ops->start(g);
+        if (rc)
+            snprintf(err, sizeof(err), "cannot start the guest");
+    }
+    pthread_mutex_lock(&h->lock);
+    if (rc) {
+        mig_guest_free(g);
+        mig__host_remove(h, e);
+    } else {
+        e->g = g;
+        e->vcpus = cfg.vcpus;
+        e->seed = cfg.seed;
+        e->state = MIG_HG_RUNNING;
+        mig_guest_emu_workload(g, e->workload, sizeof(e->workload));
+        snprintf(e->ip, sizeof(e->ip), "%s", ip ? ip : "");
+        mig__host_log(e, "created on host %s: %s, %u vCPU%s, workload %s",
+                      h->name, mig_host_format_size(sz, sizeof(sz), mem),
+                      e->vcpus, e->vcpus == 1 ? "" : "s", e->workload);
+        mig__host_net_up(h, e);
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (rc == MIG_EINVAL)
+        return reply_err(c, "input", "%s", err[0] ? err : "bad guest");
+    if (rc)
+        return reply_err(c, "failed", "cannot create guest %s: %s", name,
+                         err[0] ? err : mig_strerror(rc));
+    return send_obj(c, ok_obj());
+}
+
+static int do_list(struct ctl *c)
+{
+    struct mig_host *h = c->h;
+    struct json_object *o = ok_obj(), *arr = json_object_new_array();
+
+    if (!o || !arr) {
+        json_object_put(arr);
+        json_object_put(o);
+        return send_obj(c, NULL);
+    }
+    pthread_mutex_lock(&h->lock);
+    json_object_object_add(o, "host", json_object_new_string(h->name));
+    json_object_object_add(o, "capacity",
+                           json_object_new_int64((int64_t)h->capacity));
+    json_object_object_add(o, "used",
+                           json_object_new_int64((int64_t)mig__host_used(h)));
+    for (struct hguest *e = h->guests; e; e = e->next) {
+        struct json_object *g = json_object_new_object();
+
+        if (!g)
+            break;
+        json_object_object_add(g, "name", json_object_new_string(e->name));
+        json_object_object_add(g, "mem", json_object_new_int64(
+                                             (int64_t)e->mem));
+        json_object_object_add(g, "vcpus", json_object_new_int(
+                                               (int)e->vcpus));
+        json_object_object_add(g, "state", json_object_new_string(
+                                               state_name[e->state]));
+        json_object_object_add(g, "workload",
+                               json_object_new_string(e->workload));
+        json_object_object_add(g, "writes", json_object_new_int64(
+            e->g ? (int64_t)mig_guest_emu_writes(e->g) : 0));
+        if (e->ip[0])
+            json_object_object_add(g, "ip", json_object_new_string(e->ip));
+        if (e->hb) {
+            char hb[64];
+
+            snprintf(hb, sizeof(hb), "%s:%u",
+                     h->guest_dev[0] && e->ip[0] ? e->ip : "127.0.0.1",
+                     (unsigned)mig_hb_port(e->hb));
+            json_object_object_add(g, "heartbeat",
+                                   json_object_new_string(hb));
+        }
+        json_object_array_add(arr, g);
+    }
+    pthread_mutex_unlock(&h->lock);
+    json_object_object_add(o, "guests", arr);
+    return send_obj(c, o);
+}
+
+static int do_console(struct ctl *c)
+{
+    struct mig_host *h = c->h;
+    struct json_object *o, *arr;
+    struct hguest *e;
+    const char *name;
+    int rc = 0;
+
+    name = guest_name(c, &rc);
+    if (!name)
+        return rc;
+    o = ok_obj();
+    arr = json_object_new_array();
+    if (!o || !arr) {
+        json_object_put(arr);
+        json_object_put(o);
+        return send_obj(c, NULL);
+    }
+    pthread_mutex_lock(&h->lock);
+    e = mig__host_find(h, name);
+    for (size_t i = 0; e && i < e->nlog; i++)
+        json_object_array_add(arr, json_object_new_string(e->log[i]));
+    if (e && e->hb) {
+        char line[160];
+
+        snprintf(line, sizeof(line), "heartbeats: %llu probes answered on "
+                 "host %s", (unsigned long long)mig_hb_count(e->hb), h->name);
+        json_object_array_add(arr, json_object_new_string(line));
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (!e) {
+        json_object_put(arr);
+        json_object_put(o);
+        return reply_err(c, "input", "no guest %s on host %s", name, h->name);
+    }
+    json_object_object_add(o, "name", json_object_new_string(name));
+    json_object_object_add(o, "lines", arr);
+    return send_obj(c, o);
+}
+
+static int do_destroy(struct ctl *c)
+{
+    struct mig_host *h = c->h;
+    struct hguest *e;
+    const char *name;
+    int rc = 0;
+
+    name = guest_name(c, &rc);
+    if (!name)
+        return rc;
+    pthread_mutex_lock(&h->lock);
+    e = mig__host_find(h, name);
+    if (e && (e->state == MIG_HG_RUNNING || e->state == MIG_HG_PAUSED)) {
+        mig__host_remove(h, e);
+        rc = 0;
+    } else {
+        rc = e ? 1 : 2;
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (rc == 2)
+        return reply_err(c, "input", "no guest %s on host %s", name, h->name);
+    if (rc == 1)
+        return reply_err(c, "failed", "guest %s is busy (migrating)", name);
+    return send_obj(c, ok_obj());
+}
+
+int mig_host_policy_set(struct sim_scenario *sc, const char *flag,
+                        const char *value, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sim_scenario_nkeys(); i++) {
+        const struct sim_scenario_key *k = sim_scenario_key_at(i);
+
+        if (!k->flag || strcmp(k->flag, flag))
+            continue;
+        if (strcmp(k->section, "migration") || !strcmp(k->flag, "mode"))
+            break;
+        return sim_scenario_set_flag(sc, flag, value, err, errlen);
+    }
+    snprintf(err, errlen, "--%s is not a policy flag", flag);
+    return MIG_ENOTSUP;
+}
+
+/* Policy from [["flag", "value"], ...]; replies and returns 1 on error. */
+static int policy_from_req(struct ctl *c, struct mig_policy *pol, int *rc)
+{
+    struct json_object *arr, *pair, *f, *v;
+    struct sim_scenario sc;
+    char err[320];
+    int bad = 0;
+
+    sim_scenario_init(&sc);
+    if (json_object_object_get_ex(c->req, "policy", &arr)) {
+        if (!json_object_is_type(arr, json_type_array))
+            bad = 1;
+        for (size_t i = 0; !bad && i < json_object_array_length(arr); i++) {
+            pair = json_object_array_get_idx(arr, i);
+            if (!json_object_is_type(pair, json_type_array) ||
+                json_object_array_length(pair) != 2 ||
+                !json_object_is_type(f = json_object_array_get_idx(pair, 0),
+                                     json_type_string) ||
+                !json_object_is_type(v = json_object_array_get_idx(pair, 1),
+                                     json_type_string)) {
+                bad = 1;
+                break;
+            }
+            if (mig_host_policy_set(&sc, json_object_get_string(f),
+                                    json_object_get_string(v), err,
+                                    sizeof(err))) {
+                *rc = reply_err(c, "input", "%s", err);
+                sim_scenario_free(&sc);
+                return 1;
+            }
+        }
+    }
+    *pol = sc.cfg.policy;
+    sim_scenario_free(&sc);
+    if (bad)
+        *rc = reply_err(c, "input", "\"policy\" must be a list of "
+                        "[\"flag\", \"value\"] pairs");
+    return bad;
+}
+
+static void on_pass(void *opaque, const struct sim_pass *p)
+{
+    struct ctl *c = opaque;
+    struct json_object *o = json_object_new_object();
+    struct json_object *pr = json_object_new_object();
+
+    if (!o || !pr) {
+        json_object_put(pr);
+        json_object_put(o);
+        return;
+    }
+    json_object_object_add(pr, "pass", json_object_new_int((int)p->index));
+    json_object_object_add(pr, "live", json_object_new_boolean(p->live));
+    json_object_object_add(pr, "pages",
+                           json_object_new_int64((int64_t)p->pages));
+    json_object_object_add(pr, "bytes",
+                           json_object_new_int64((int64_t)p->bytes));
+    json_object_object_add(pr, "duration_s",
+                           json_object_new_double(p->duration_s));
+    json_object_object_add(pr, "MBps", json_object_new_double(
+        p->duration_s > 0 ? (double)p->bytes / p->duration_s / 1e6 : 0));
+    json_object_object_add(o, "progress", pr);
+    /* A client that went away does not stop the migration. */
+    (void)send_obj(c, o);
+}
+
+/* {"from": host, "seed": n, "console": [lines]} for the destination. */
+static char *host_json(struct mig_host *h, struct hguest *e)
+{
+    struct json_object *o = json_object_new_object();
+    struct json_object *arr = json_object_new_array();
+    char *out = NULL;
+
+    if (!o || !arr) {
+        json_object_put(arr);
+        json_object_put(o);
+        return NULL;
+    }
+    json_object_object_add(o, "from", json_object_new_string(h->name));
+    if (e->ip[0])
+        json_object_object_add(o, "ip", json_object_new_string(e->ip));
+    json_object_object_add(o, "seed", json_object_new_int64(
+                                          (int64_t)e->seed));
+    for (size_t i = 0; i < e->nlog; i++)
+        json_object_array_add(arr, json_object_new_string(e->log[i]));
+    json_object_object_add(o, "console", arr);
+    out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    json_object_put(o);
+    return out;
+}
+
+static int do_migrate(struct ctl *c)
+{
+    struct mig_host *h = c->h;
+    struct mig_send_opts o;
+    struct mig_chan *ch = NULL;
+    struct json_object *reply, *res;
+    struct mig_run run;
+    struct hguest *e;
+    const char *name, *dst = NULL;
+    uint64_t port = 0;
+    bool live = false;
+    char *hj;
+    int rc = 0;
+
+    name = guest_name(c, &rc);
+    if (!name)
+        return rc;
+    if (get_str(c, "host", &dst) || !dst[0] ||
+        get_u64(c, "port", 65535, &port) || port == 0 ||
+        get_bool(c, "live", &live) < 0)
+        return reply_err(c, "input", "\"host\" (string), \"port\" "
+                         "(1..65535) and \"live\" (boolean) expected");
+    mig_send_opts_defaults(&o);
+    if (policy_from_req(c, &o.policy, &rc))
+        return rc;
+    if (live && mig_policy_validate(&o.policy))
+        return reply_err(c, "input", "invalid policy parameters");
+    o.live = live;
+    o.admission = true;
+    o.progress = on_pass;
+    o.progress_opaque = c;
+
+    pthread_mutex_lock(&h->lock);
+    e = mig__host_find(h, name);
+    if (e && e->state == MIG_HG_RUNNING)
+        e->state = MIG_HG_MIGRATING;
+    else
+        rc = e ? 1 : 2;
+    pthread_mutex_unlock(&h->lock);
+    if (rc == 2)
+        return reply_err(c, "input", "no guest %s on host %s", name, h->name);
+    if (rc)
+        return reply_err(c, "failed", "guest %s is %s", name,
+                         state_name[e->state]);
+    /* MIGRATING keeps the entry alive: destroy and other migrations refuse
+     * it, so e and e->g stay valid without the lock. */
+    pthread_mutex_lock(&h->lock);
+    mig__host_log(e, "%s migration from host %s to %s:%u", live ? "live"
+                  : "cold", h->name, dst, (unsigned)port);
+    hj = host_json(h, e);
+    pthread_mutex_unlock(&h->lock);
+    o.name = e->name;
+    o.host_json = hj;
+    mig_run_init(&run);
+    rc = mig_chan_tcp_connect(dst, (uint16_t)port, 5000, NULL, &ch);
+    if (rc) {
+        snprintf(run.msg, sizeof(run.msg), "migration failed, guest resumed "
+                 "at source: cannot connect to %s:%u: %s", dst,
+                 (unsigned)port, mig_strerror(rc));
+        run.resumed_at_source = true;
+    } else {
+        mig__host_track(h, ch->rfd, true);
+        rc = mig_send(e->g, ch, &o, &run);
+        mig__host_track(h, ch->rfd, false);
+        mig_chan_free(ch);
+    }
+    free(hj);
+
+    pthread_mutex_lock(&h->lock);
+    if (!rc) {
+        mig__host_remove(h, e);
+    } else if (run.committed && !run.resumed_at_source) {
+        e->state = MIG_HG_PAUSED;
+        mig__host_log(e, "%s", run.msg);
+    } else {
+        e->state = MIG_HG_RUNNING;
+        mig__host_log(e, "%s", run.msg);
+    }
+    pthread_mutex_unlock(&h->lock);
+
+    res = rc && !run.result.npasses && !run.refused ? NULL
+                                                    : mig_run_to_json(&run);
+    if (rc) {
+        reply = json_object_new_object();
+        if (reply) {
+            json_object_object_add(reply, "ok", json_object_new_boolean(0));
+            json_object_object_add(reply, "kind",
+                                   json_object_new_string("failed"));
+            json_object_object_add(reply, "refused",
+                                   json_object_new_boolean(run.refused));
+            json_object_object_add(reply, "error",
+                                   json_object_new_string(run.msg));
+        }
+    } else {
+        reply = ok_obj();
+    }
+    if (reply && res)
+        json_object_object_add(reply, "result", res);
+    else
+        json_object_put(res);
+    mig_run_clear(&run);
+    return send_obj(c, reply);
+}
+
+static const struct {
+    const char *cmd;
+    int (*run)(struct ctl *c);
+} handlers[] = {
+    { "create", do_create },
+    { "list", do_list },
+    { "console", do_console },
+    { "destroy", do_destroy },
+    { "migrate", do_migrate },
+};
+
+int mig_host_request(struct mig_host *h, const char *line,
+                     mig_host_emit_fn *emit, void *opaque)
+{
+    struct ctl c = { .h = h, .emit = emit, .opaque = opaque };
+    enum json_tokener_error jerr;
+    const char *cmd = NULL;
+    int rc;
+
+    c.req = json_tokener_parse_verbose(line, &jerr);
+    if (!c.req || !json_object_is_type(c.req, json_type_object)) {
+        json_object_put(c.req);
+        c.req = NULL;
+        return reply_err(&c, "input", "bad request: not a JSON object");
+    }
+    if (get_str(&c, "cmd", &cmd)) {
+        rc = reply_err(&c, "input", "bad request: no \"cmd\" string");
+        goto out_put;
+    }
+    for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+        if (!strcmp(cmd, handlers[i].cmd)) {
+            rc = handlers[i].run(&c);
+            goto out_put;
+        }
+    }
+    rc = reply_err(&c, "input", "unknown command \"%.64s\"", cmd);
+out_put:
+    json_object_put(c.req);
+    return rc;
+}

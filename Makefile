@@ -10,7 +10,8 @@
 #   make asan       unit suites and integration tests built with ASan+UBSan
 #   make bench      performance figures (not a test: prints numbers)
 #   make demo       predict the built-in default scenario
-#   make fuzz       libFuzzer on the stream decoder (FUZZ_SECONDS=60)
+#   make fuzz       libFuzzer on the stream and capture decoders
+#                   (FUZZ_SECONDS=60 each)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Local overrides go in an untracked config.mak.
@@ -25,7 +26,7 @@ CC      ?= cc
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla -Werror
 OPT     ?= -O2 -g
-PKGS     = json-c inih libxxhash libsodium
+PKGS     = json-c inih libxxhash libsodium libpcap
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) \
              $(WARN) -Iref -Isim -Itools -MMD -MP \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
@@ -78,6 +79,12 @@ $(BENCH): $(BUILD)/tools/bench.o $(LIB)
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
+# check_pcap tests the capture decoder, which lives in tools/.
+PCAP_OBJ = $(BUILD)/tools/pcap_flow.o $(BUILD)/tools/pcap_timeline.o
+$(BUILD)/tests/unit/check_pcap: $(BUILD)/tests/unit/check_pcap.o \
+                                $(PCAP_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
 # Tests find their data and the binary through these.
 TEST_ENV = MIGLAB_SRCDIR=$(CURDIR) MIGLAB_BIN=$(CURDIR)/$(MIGLAB)
 
@@ -107,22 +114,31 @@ asan-run: $(MIGLAB) $(TESTS)
 bench: $(BENCH)
 	@$(BENCH)
 
-# The decoder under libFuzzer with ASan+UBSan.  New inputs go to
-# build/fuzz-corpus (libFuzzer writes into its first directory); the seed
-# streams in tests/data/streams/ are read only.
+# The decoders under libFuzzer with ASan+UBSan, FUZZ_SECONDS each: the
+# stream decoder, then the capture decoder (tools/pcap_*.c).  New inputs go
+# to build/fuzz-corpus and build/fuzz-corpus-pcap (libFuzzer writes into
+# its first directory); the seeds in tests/data/streams/ and
+# tests/data/pcap/ are read only.
 FUZZ_SECONDS ?= 60
+FUZZ_CC = clang -std=c11 -D_DEFAULT_SOURCE -g -O1 \
+          -fsanitize=fuzzer,address,undefined -Iref -Itools
 FUZZ_SRC = tests/fuzz/fuzz_stream.c ref/buf.c $(wildcard ref/stream_*.c) \
            ref/mig_err.c
+FUZZ_PCAP_SRC = tests/fuzz/fuzz_pcap.c tools/pcap_flow.c \
+                tools/pcap_timeline.c ref/buf.c $(wildcard ref/stream_*.c) \
+                ref/mig_err.c
+FUZZ_FILTER = grep -E '^(\#[0-9]+ *DONE|stat::number_of_executed_units|stat::peak|==.*ERROR|SUMMARY)'
 
 fuzz:
 	@bash ci/deps fuzz
-	@mkdir -p $(BUILD)/fuzz-corpus
-	clang -std=c11 -D_DEFAULT_SOURCE -g -O1 \
-	    -fsanitize=fuzzer,address,undefined -Iref $(FUZZ_SRC) \
-	    -o $(BUILD)/fuzz_stream
+	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-corpus-pcap
+	$(FUZZ_CC) $(FUZZ_SRC) -o $(BUILD)/fuzz_stream
+	$(FUZZ_CC) $(FUZZ_PCAP_SRC) -lpcap -o $(BUILD)/fuzz_pcap
 	$(BUILD)/fuzz_stream -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    $(BUILD)/fuzz-corpus tests/data/streams/ 2>&1 | \
-	    grep -E '^(#[0-9]+ *DONE|stat::number_of_executed_units|stat::peak|==.*ERROR|SUMMARY)' ; \
+	    $(BUILD)/fuzz-corpus tests/data/streams/ 2>&1 | $(FUZZ_FILTER) ; \
+	    test $${PIPESTATUS[0]} -eq 0
+	$(BUILD)/fuzz_pcap -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    $(BUILD)/fuzz-corpus-pcap tests/data/pcap/ 2>&1 | $(FUZZ_FILTER) ; \
 	    test $${PIPESTATUS[0]} -eq 0
 
 demo: $(MIGLAB)

@@ -21,6 +21,7 @@ void cli_error(const char *cmd, const char *fmt, ...)
 int cmd_predict(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_testbed(int argc, char **argv);
+int cmd_pcap(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_create(int argc, char **argv);
 int cmd_list(int argc, char **argv);

@@ -25,6 +25,7 @@ static const struct command commands[] = {
       "predict a migration's total time, downtime, bytes and passes" },
     { "plan", cmd_plan, "percentiles, inverse questions, fleet evacuation" },
     { "testbed", cmd_testbed, "namespace hosts on an impaired link" },
+    { "pcap", cmd_pcap, "wire timeline of a captured migration" },
     { "host", cmd_host, "run a host daemon: guests, incoming migrations" },
     { "create", cmd_create, "create an emulated guest on a host daemon" },
     { "list", cmd_list, "list a host daemon's guests" },

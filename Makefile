@@ -9,7 +9,8 @@
 #                   integration tests; ends with "N passed, N failed"
 #   make asan       unit suites and integration tests built with ASan+UBSan
 #   make bench      performance figures (not a test: prints numbers)
-#   make demo       predict the built-in default scenario
+#   make demo       run the built-in default scenario on the testbed and
+#                   report (root + netns; else the prediction, and why)
 #   make fuzz       libFuzzer on the stream and capture decoders
 #                   (FUZZ_SECONDS=60 each)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -83,6 +84,11 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB)
 PCAP_OBJ = $(BUILD)/tools/pcap_flow.o $(BUILD)/tools/pcap_timeline.o
 $(BUILD)/tests/unit/check_pcap: $(BUILD)/tests/unit/check_pcap.o \
                                 $(PCAP_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+# check_report tests the runner's comparisons and the report renderers.
+REPORT_OBJ = $(BUILD)/tools/report.o $(BUILD)/tools/runner_json.o
+$(BUILD)/tests/unit/check_report: $(BUILD)/tests/unit/check_report.o $(REPORT_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
 # Tests find their data and the binary through these.

@@ -361,7 +361,7 @@ out:
 static const char *const mode_names[] = { "live", "cold" };
 static const char *const engine_names[] = { "analytic", "exact" };
 static const char *const outcome_names[] = { "completed", "aborted",
-                                             "unfinished" };
+                                             "unfinished", "refused" };
 
 const char *sim_mode_name(enum sim_mode m)
 {
@@ -375,7 +375,7 @@ const char *sim_engine_name(enum sim_engine_kind e)
 
 const char *sim_outcome_name(enum sim_outcome o)
 {
-    return (unsigned)o <= SIM_OUTCOME_UNFINISHED ? outcome_names[o] : "?";
+    return (unsigned)o <= SIM_OUTCOME_REFUSED ? outcome_names[o] : "?";
 }
 
 static int parse_name(const char *s, const char *const *names, unsigned n,

@@ -49,6 +49,8 @@ enum sim_outcome {
     SIM_OUTCOME_COMPLETED,          /* guest runs at the destination */
     SIM_OUTCOME_ABORTED,            /* policy aborted; guest stays at source */
     SIM_OUTCOME_UNFINISHED,         /* still pre-copying at the time limit */
+    SIM_OUTCOME_REFUSED,            /* destination refused admission; the
+                                       guest stays at the source (runner) */
 };
 
 struct sim_config {

@@ -307,3 +307,160 @@ int sim_plot_gantt(FILE *f, const char *title, const char *xlabel,
     }
     return finish(f);
 }
+
+/* Largest value among the finite, non-negative values of v[0..n). */
+static double max_of(const double *v, size_t n, double hi)
+{
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(v[i]) && v[i] > hi)
+            hi = v[i];
+    return hi;
+}
+
+int sim_plot_grouped_bars(FILE *f, const struct sim_plot_axes *ax,
+                          const char *const *cats, size_t ncats,
+                          const struct sim_plot_series *s, size_t ns)
+{
+    struct scale ys = { .lo = 0, .hi = 0, .p0 = H - MB, .p1 = MT };
+    double slot, bw;
+
+    for (size_t k = 0; k < ns; k++)
+        ys.hi = max_of(s[k].y, s[k].n, ys.hi);
+    if (!(ys.hi > 0))
+        ys.hi = 1;
+    ys.hi *= 1.08;
+    header(f, W, H, ax->title);
+    ticks(f, &ys, false, W - MR);
+    slot = (W - MR - ML) / (double)(ncats ? ncats : 1);
+    bw = slot * 0.8 / (double)(ns ? ns : 1);
+    for (size_t c = 0; c < ncats; c++) {
+        double x = ML + slot * (double)c + slot * 0.1;
+
+        for (size_t k = 0; k < ns; k++) {
+            double v = c < s[k].n ? s[k].y[c] : NAN, y;
+
+            if (!isfinite(v) || v < 0)
+                continue;
+            y = px(&ys, v);
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                       "height=\"%.1f\" fill=\"%s\"><title>",
+                    x + bw * (double)k, y, bw > 2 ? bw - 1 : bw,
+                    fmax(H - MB - y, 0.5), colours[k % NCOLOURS]);
+            put_escaped(f, s[k].label);
+            fputs(" ", f);
+            put_escaped(f, cats[c]);
+            fprintf(f, ": %.6g</title></rect>\n", v);
+        }
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+                x + slot * 0.4, H - MB + 16);
+        put_escaped(f, cats[c]);
+        fputs("</text>\n", f);
+    }
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+            (ML + W - MR) / 2, H - 18);
+    put_escaped(f, ax->xlabel);
+    fprintf(f, "</text>\n<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" "
+               "transform=\"rotate(-90 16 %.1f)\">",
+            (MT + H - MB) / 2, (MT + H - MB) / 2);
+    put_escaped(f, ax->ylabel);
+    fputs("</text>\n", f);
+    for (size_t k = 0; k < ns; k++) {
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" "
+                   "fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">",
+                ML + 10 + 170.0 * (double)k, MT - 12, colours[k % NCOLOURS],
+                ML + 24 + 170.0 * (double)k, MT - 3);
+        put_escaped(f, s[k].label);
+        fputs("</text>\n", f);
+    }
+    return finish(f);
+}
+
+int sim_plot_timeline(FILE *f, const char *title, const char *xlabel,
+                      const struct sim_plot_bar *bars, size_t n)
+{
+    const char *rows[32];
+    const char *groups[NCOLOURS] = { 0 };
+    size_t nrows = 0, ngroups = 0;
+    double row_h = 22, top = MT + 26, h, lo = INFINITY, hi = -INFINITY;
+    struct scale xs = { .p0 = ML + 70, .p1 = W - MR };
+
+    for (size_t i = 0; i < n; i++) {
+        size_t r;
+
+        for (r = 0; r < nrows; r++)
+            if (!strcmp(rows[r], bars[i].row))
+                break;
+        if (r == nrows && nrows < sizeof(rows) / sizeof(rows[0]))
+            rows[nrows++] = bars[i].row;
+        if (isfinite(bars[i].start) && isfinite(bars[i].end)) {
+            lo = fmin(lo, bars[i].start);
+            hi = fmax(hi, bars[i].end);
+        }
+    }
+    if (!isfinite(lo)) {
+        lo = 0;
+        hi = 1;
+    }
+    if (hi <= lo)
+        hi = lo + 1e-3;
+    xs.lo = lo;
+    xs.hi = hi;
+    h = top + MB + row_h * (double)nrows + 10;
+    header(f, W, h, title);
+    ticks(f, &xs, true, h - MB);
+    for (size_t r = 0; r < nrows; r++) {
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
+                ML + 64, top + row_h * (double)r + row_h - 7);
+        put_escaped(f, rows[r]);
+        fputs("</text>\n", f);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct sim_plot_bar *b = &bars[i];
+        size_t r, g = 0;
+        double x0, x1, y;
+
+        for (r = 0; r < nrows; r++)
+            if (!strcmp(rows[r], b->row))
+                break;
+        /* A group gets its colour even from a bar that is not drawn, so
+         * callers can fix the colours with leading NAN bars. */
+        if (b->group) {
+            for (g = 0; g < ngroups; g++)
+                if (!strcmp(groups[g], b->group))
+                    break;
+            if (g == ngroups && ngroups < NCOLOURS)
+                groups[ngroups++] = b->group;
+            g %= NCOLOURS;
+        }
+        if (r == nrows || !isfinite(b->start) || !isfinite(b->end))
+            continue;
+        y = top + row_h * (double)r;
+        x0 = px(&xs, b->start);
+        x1 = fmax(px(&xs, b->end), x0 + 1.5);
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                   "height=\"%.1f\" fill=\"%s\" fill-opacity=\"0.85\">"
+                   "<title>", x0, y + 2, x1 - x0, row_h - 4, colours[g]);
+        put_escaped(f, b->row);
+        if (b->group) {
+            fputs(" ", f);
+            put_escaped(f, b->group);
+        }
+        fprintf(f, ": %.6f s .. %.6f s</title></rect>\n", b->start, b->end);
+    }
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+            (ML + W - MR) / 2, h - 18);
+    put_escaped(f, xlabel);
+    fputs("</text>\n", f);
+    /* Legend: three per line under the title. */
+    for (size_t g = 0; g < ngroups; g++) {
+        double lx = ML + 10 + 215.0 * (double)(g % 3),
+               ly = MT - 8 + 14.0 * (double)(g / 3);
+
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" "
+                   "fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">",
+                lx, ly, colours[g], lx + 14, ly + 9);
+        put_escaped(f, groups[g]);
+        fputs("</text>\n", f);
+    }
+    return finish(f);
+}

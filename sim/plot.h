@@ -2,9 +2,10 @@
 /*
  * plot.h - small self-contained SVG charts for the planner's outputs.
  *
- * Two shapes: line charts (a downtime CDF, downtime against bandwidth) and
- * a Gantt chart (an evacuation plan, one row per VM).  The output is one
- * standalone SVG 1.1 document with no scripts, fonts or external
+ * Shapes: line charts (a downtime CDF, downtime against bandwidth), a Gantt
+ * chart (an evacuation plan, one row per VM), grouped bars (bytes per pass,
+ * predicted vs measured) and a timeline (passes, pause window, gaps).  The
+ * output is one standalone SVG 1.1 document with no scripts, fonts or external
  * references, so it can be opened directly or inlined into an HTML report.
  * Labels are XML-escaped.  Points that are not finite are left out (a line
  * is broken there).
@@ -48,5 +49,25 @@ struct sim_plot_bar {
 /* Gantt chart, one row per bar, in the order given.  0 or -errno. */
 int sim_plot_gantt(FILE *f, const char *title, const char *xlabel,
                    const struct sim_plot_bar *bars, size_t n);
+
+/*
+ * Grouped bar chart: one group per category cats[0..ncats), one bar per
+ * series in each group (series k's y[c] is its value in category c; x is
+ * ignored).  Values that are not finite or negative are left out.  Axis
+ * ylabel and title from ax (logx, hline, vline ignored).  0 or -errno.
+ */
+int sim_plot_grouped_bars(FILE *f, const struct sim_plot_axes *ax,
+                          const char *const *cats, size_t ncats,
+                          const struct sim_plot_series *s, size_t ns);
+
+/*
+ * Timeline: like the Gantt chart, but bars with the same row label share
+ * one row (rows in order of first appearance, at most 32) and the x axis
+ * spans the bars (it need not start at 0).  Colour by group, in order of
+ * first appearance, counting bars with NAN times (not drawn): leading NAN
+ * bars fix the colours across charts.  0 or -errno.
+ */
+int sim_plot_timeline(FILE *f, const char *title, const char *xlabel,
+                      const struct sim_plot_bar *bars, size_t n);
 
 #endif

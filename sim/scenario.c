@@ -140,7 +140,8 @@ static const struct setting settings[] = {
       V_SIZE, EXP(bytes_max), 0, 0, -1 },
     { { "expect", "converged", NULL, "true|false", false },
       V_TRISTATE, EXP(converged), 0, 0, -1 },
-    { { "expect", "outcome", NULL, "completed|aborted|unfinished", false },
+    { { "expect", "outcome", NULL, "completed|aborted|unfinished|refused",
+        false },
       V_OUTCOME, EXP(outcome), 0, 0, -1 },
     { { "expect", "prediction_error", NULL,
         "fraction |predicted - measured| / measured", false },
@@ -155,6 +156,10 @@ static const struct setting settings[] = {
     { { "run", "time_limit", "time-limit",
         "TIME the simulation gives up after (1h)", false },
       V_TIME, CFG(time_limit_s), 0, 0, -1 },
+
+    { { "hosts", "dest_capacity", NULL,
+        "SIZE memory the destination host admits (runner; 0 = enough)",
+        false }, V_SIZE, SC(dest_capacity), 0, 0, -1 },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -354,13 +359,14 @@ static int set_value(struct sim_scenario *sc, const struct setting *s,
             return BAD("unknown engine '%s' (analytic or exact)", v);
         return 0;
     case V_OUTCOME:
-        for (e = 0; e <= SIM_OUTCOME_UNFINISHED; e++) {
+        for (e = 0; e <= SIM_OUTCOME_REFUSED; e++) {
             if (strcasecmp(v, sim_outcome_name((enum sim_outcome)e)) == 0) {
                 *(int *)p = (int)e;
                 return 0;
             }
         }
-        return BAD("bad outcome '%s' (completed, aborted, unfinished)", v);
+        return BAD("bad outcome '%s' (completed, aborted, unfinished, "
+                   "refused)", v);
     }
     return MIG_EINVAL;
 }

@@ -40,6 +40,9 @@ struct sim_scenario {
     struct sim_config cfg;          /* cfg.workload points at workload */
     struct sim_expect expect;
     unsigned repeats;               /* [run] repeats (1) */
+    uint64_t dest_capacity;         /* [hosts] dest_capacity: memory the
+                                       runner's destination host admits;
+                                       0 = enough for the guest */
     unsigned long policy_overrides; /* internal: policy keys set explicitly,
                                        kept when [migration] policy changes */
 };

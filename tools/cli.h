@@ -28,5 +28,7 @@ int cmd_list(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

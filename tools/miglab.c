@@ -32,6 +32,8 @@ static const struct command commands[] = {
     { "migrate", cmd_migrate, "migrate a guest to another host (--live)" },
     { "console", cmd_console, "print a guest's log" },
     { "destroy", cmd_destroy, "destroy a guest" },
+    { "run", cmd_run, "perform a scenario on the testbed, compare, report" },
+    { "report", cmd_report, "re-render the result of miglab run" },
 };
 
 void cli_error(const char *cmd, const char *fmt, ...)

@@ -30,5 +30,6 @@ int cmd_console(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_xen(int argc, char **argv);
 
 #endif

@@ -34,6 +34,7 @@ static const struct command commands[] = {
     { "destroy", cmd_destroy, "destroy a guest" },
     { "run", cmd_run, "perform a scenario on the testbed, compare, report" },
     { "report", cmd_report, "re-render the result of miglab run" },
+    { "xen", cmd_xen, "real Xen domains: migrate, receive, dirty (libxl)" },
 };
 
 void cli_error(const char *cmd, const char *fmt, ...)

@@ -37,8 +37,9 @@ SUITE=bookworm
 MIRROR=${MIRROR:-$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 # dom0 packages: Xen + toolstack, a kernel (also used for the domU), the
-# tools ci-init uses, and miglab's shared libraries (json-c, inih).
-PKGS=xen-system-amd64,xen-utils-4.17,xen-utils-common,xenstore-utils,linux-image-amd64,initramfs-tools,iproute2,kmod,procps,busybox-static,socat,libjson-c5,libinih1
+# tools ci-init uses, and miglab's shared libraries (json-c, inih, xxhash,
+# sodium, pcap; libxenlight comes with xen-utils).
+PKGS=xen-system-amd64,xen-utils-4.17,xen-utils-common,xenstore-utils,linux-image-amd64,initramfs-tools,iproute2,kmod,procps,busybox-static,socat,libjson-c5,libinih1,libxxhash0,libsodium23,libpcap0.8
 
 T0=$(date +%s)
 say() { echo "build-image [+$(( $(date +%s) - T0 ))s] $*"; }
@@ -96,7 +97,7 @@ fi
 
 # --- 2. image, keyed by the base, our inputs and the miglab binary
 [ -x "$MIGLAB_BIN" ] || die "no miglab binary at $MIGLAB_BIN (run make first)"
-INPUTS=(build-image.sh ci-init domu-init dirtier.c tsline.c domu.cfg fakessh tcpssh)
+INPUTS=(build-image.sh ci-init domu-init dirtier.c tsline.c domu.cfg fakessh tcpssh mlrecv)
 IMG_KEY=$( { echo "$BASE_KEY"; (cd "$HERE" && sha256sum "${INPUTS[@]}");
              sha256sum < "$MIGLAB_BIN"; } | sha256sum | cut -c1-16)
 IMG=$CACHE/img-$IMG_KEY
@@ -129,6 +130,7 @@ grep -q '^XENCONSOLED_ARGS=' "$ROOT/etc/default/xen" 2>/dev/null ||
 install -m 755 "$HERE/ci-init"  "$ROOT/usr/local/sbin/ci-init"
 install -m 755 "$HERE/fakessh"  "$ROOT/usr/local/bin/fakessh"
 install -m 755 "$HERE/tcpssh"   "$ROOT/usr/local/bin/tcpssh"
+install -m 755 "$HERE/mlrecv"   "$ROOT/usr/local/bin/mlrecv"
 install -m 755 "$W/tsline"      "$ROOT/usr/local/bin/tsline"
 install -m 644 "$HERE/domu.cfg" "$ROOT/etc/xen/domu.cfg"
 install -m 755 "$MIGLAB_BIN"    "$ROOT/usr/local/bin/miglab"

@@ -19,7 +19,10 @@
 #                 2 ms stay at their defaults; only the sum matters).
 #   cold restore  the same for calib-cold-idle, with the same c (cold on
 #                 Xen = suspend + full copy + restore; xl restore's start-up
-#                 and domain build are inside the cold downtime).
+#                 and domain build are inside the cold downtime).  A cold
+#                 migration over a channel ("streamed": miglab xen migrate
+#                 without --live) restores while the stream arrives: it is
+#                 predicted with the live restore cost and setup instead.
 #   setup         measured - predicted total time of the calibration case,
 #                 per mode: xl's start-up before the stream (and the xl
 #                 restore start for cold).  The model has no fixed setup
@@ -172,7 +175,15 @@ for c in $CASES; do
     wss=$(r "$c" .wss_bytes); tr=$(r "$c" .transport)
     awk -v x="$rate" 'BEGIN{exit !(x < 0)}' && rate=$pre     # no pre-copy window: rate before
     flags=("${PIPE_FLAGS[@]}" --copy-rate "${COPY}B/s")
-    if [ "$set_rate" != 0 ]; then
+    # (absolute: a relative trace path is taken relative to the scenario)
+    trace=$(r "$c" '.trace // ""'); tfile=$(cd "$OUT" && pwd)/vm/logs/$trace
+    if [ -n "$trace" ] && [ -s "$tfile" ]; then
+        # A captured `miglab xen dirty` trace replaces the hotcold model;
+        # the guest must be at least as large as the trace's bitmap.
+        tpages=$(awk '$1 == "pages" { print $2; exit }' "$tfile")
+        tmem=$(( tpages * 4096 > MEMB ? tpages * 4096 : MEMB ))
+        flags+=(--mem "$tmem" --workload "trace:$tfile")
+    elif [ "$set_rate" != 0 ]; then
         flags+=(--workload "hotcold:wss=${wss},hot=1,rate=$(calc "$rate * 4096")B/s")
     else
         flags+=(--workload idle)
@@ -181,7 +192,13 @@ for c in $CASES; do
         mtu=$(r "$c" .mtu); [ "$mtu" -gt 65535 ] && mtu=65535
         flags+=(--bandwidth "$(r "$c" .link_bps)bit" --rtt "$(r "$c" .rtt_s)s" --mtu "$mtu")
     fi
-    if [ "$kind" = cold ]; then
+    if [ "$kind" = cold ] && [ "$(r "$c" '.streamed // false')" = true ]; then
+        # A cold migration over a channel (miglab xen migrate without
+        # --live): the receiver restores while the stream arrives, so what
+        # follows the last byte is the live path's fixed cost, not xl
+        # restore's start-up from a file.
+        flags+=(--mode cold --restore "${REST_LIVE}s"); setup=$SETUP_LIVE
+    elif [ "$kind" = cold ]; then
         flags+=(--mode cold --restore "${REST_COLD}s"); setup=$SETUP_COLD
     else
         flags+=(--mode live --restore "${REST_LIVE}s"); setup=$SETUP_LIVE
@@ -230,7 +247,9 @@ for c in $CASES; do
     errd=$(awk -v p="$pd" -v m="$md" 'BEGIN{ if (m > 0) printf "%+.0f%%", 100 * (p - m) / m; else print "-" }')
     errt=$(awk -v p="$pt" -v m="$mt" 'BEGIN{ if (m > 0) printf "%+.0f%%", 100 * (p - m) / m; else print "-" }')
     if [ "$set_rate" != 0 ]; then wl="$(printf '%.0f' "$rate") p/s in $((wss / 1048576)) MiB"; else wl=idle; fi
-    if [ "$tr" = tcp-netem ]; then link="TCP netem $(( $(r "$c" .link_bps) / 1000000 )) Mbit/s, RTT $(calc "$(r "$c" .rtt_s) * 1000" | sed 's/0*$//; s/\.$//') ms"; else link="pipe (localhost)"; fi
+    [ -n "$trace" ] && [ -s "$tfile" ] && wl="$wl; pred. from trace $trace"
+    if [ "$tr" = tcp-netem ]; then link="TCP netem $(( $(r "$c" .link_bps) / 1000000 )) Mbit/s, RTT $(calc "$(r "$c" .rtt_s) * 1000" | sed 's/0*$//; s/\.$//') ms"
+    elif [ "$tr" = tcp-lo ]; then link="TCP on lo (localhost)"; else link="pipe (localhost)"; fi
     rng() {   # "median" or "median (min-max)" of a per-run list
         jq -r --arg m "$2" --arg k "$1" 'if (.[$k] | length) > 1 then
             "\($m | tonumber * 100 | round / 100) (\(.[$k] | min * 100 | round / 100)-\(.[$k] | max * 100 | round / 100))"
@@ -258,6 +277,10 @@ done
 for c in miglab-in-dom0 dom0-health; do
     if has "$c" && [ "$(r "$c" .rc)" = 0 ]; then :; else ALL_OK=0; ROWS+=("| $c | env | | | | | | | | | | FAIL |"); fi
 done
+# the dirty-trace capture, when the boot ran it
+if has dirty-capture && [ "$(r dirty-capture .rc)" != 0 ]; then
+    ALL_OK=0; ROWS+=("| dirty-capture | dirty | | | | | | | | | | FAIL (ran) |")
+fi
 
 VERDICT=$([ $ALL_OK = 1 ] && echo PASS || echo FAIL)
 jq -n --argjson times "$TIMES" --argjson cal "$CAL" --argjson cases "$JCASES" \
@@ -291,6 +314,42 @@ jq -n --argjson times "$TIMES" --argjson cal "$CAL" --argjson cases "$JCASES" \
             "$(calc "$nb / 1e6")" "$(calc "$(pj live-dirty-netem .bytes_sent) / 1e6")"
     fi
     echo
+    # miglab's own measurement of its migrations (libxc progress reports
+    # through its xentoollog logger; see docs/xen.md), one row per run.
+    ML=$(ls "$OUT"/vm/logs/*.json 2>/dev/null | grep -v -E 'wws\.json$|miglab-dom0\.json$')
+    if [ -n "$ML" ]; then
+        echo "## miglab xen migrate: its own measurement (per run)"
+        echo
+        echo "Passes and times as \`miglab xen migrate --json\` measured them from libxc's progress"
+        echo "reports (pages per pass = progress total; downtime = suspend request -> receiver's"
+        echo "report), next to the heartbeat measurement of the same run and the prediction."
+        echo
+        echo "| run | outcome | pages per pass (live..., final) | miglab downtime (s) | hb downtime (s) | miglab total (s) | hb total (s) | predicted passes |"
+        echo "|---|---|---|---:|---:|---:|---:|---|"
+        for f in $ML; do
+            run=$(basename "$f" .json); base=${run%%#*}
+            hb=$(jq -rc --arg c "$run" 'select(.case == $c) | "\(.downtime_s) \(.total_s)"' "$RAW" | tail -1)
+            pp="-"
+            [ -f "$OUT/predict/$base.json" ] && pp=$(jq -r '[.passes[] | .pages] | map(tostring) | join(", ")' "$OUT/predict/$base.json")
+            jq -r --arg run "$run" --arg hbd "${hb% *}" --arg hbt "${hb#* }" --arg pp "$pp" \
+                '"| \($run) | \(.outcome) | \([.passes[] | .pages] | map(tostring) | join(", ")) | \(.downtime_s * 1000 | round / 1000) | \($hbd) | \(.total_time_s * 1000 | round / 1000) | \($hbt) | \($pp) |"' \
+                "$f" 2>/dev/null || echo "| $run | (no JSON: failed run) | | | | | | |"
+        done
+        echo
+    fi
+    WWS=$(ls "$OUT"/vm/logs/*.wws.json 2>/dev/null | head -1)
+    if [ -n "$WWS" ]; then
+        echo "## miglab xen dirty: captured trace"
+        echo
+        jq -r '"\(.intervals) intervals of \(.interval_s) s on \(.pages) pages: \(.dirty_pages_per_s | round) dirty pages/s (mean \(.dirty_per_interval_mean | round) per interval). Writable working set (distinct pages in a window, mean / max):"' "$WWS"
+        echo
+        echo "| window (s) | distinct mean | distinct max |"
+        echo "|---:|---:|---:|"
+        jq -r '.wws[] | "| \(.window_s) | \(.distinct_mean | round) | \(.distinct_max) |"' "$WWS"
+        echo
+        echo "The trace is replayed by \`miglab predict --workload trace:...\` for trace-live-dirty (table above)."
+        echo
+    fi
     echo "## Calibration (idle guest, same boot)"
     echo
     printf -- '- copy rate %.1f MB/s (%s bytes of live passes in %.3f s; %s)\n' \

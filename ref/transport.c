@@ -275,12 +275,18 @@ void mig_chan_shutdown(struct mig_chan *ch)
 
 static int tune(int fd, const struct mig_tcp_opts *o)
 {
-    int off = 0;
+    int off = 0, lowat = MIG_TCP_NOTSENT_LOWAT;
 
     /* Bulk transfer: let Nagle coalesce; the handshake messages are sent
      * whole, so no message waits on a delayed ACK. */
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &off, sizeof(off)) == -1)
         return -errno;
+    /* Keep little unsent data in the socket: a pass then ends when its
+     * pages are on the wire, not when they are queued, so pass timing is
+     * what the link did and the guest is not paused while megabytes of an
+     * earlier pass still wait in the send buffer.  Best effort: kernels
+     * without the option just queue more. */
+    setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
     if (!o)
         return 0;
     if (o->congestion &&

@@ -52,6 +52,8 @@ struct mig_tcp_opts {
 };
 
 #define MIG_CHAN_TIMEOUT_MS 30000
+/* Unsent bytes a TCP channel may queue (TCP_NOTSENT_LOWAT). */
+#define MIG_TCP_NOTSENT_LOWAT (128 * 1024)
 
 /*
  * Channel over rfd/wfd (may be equal).  own: close them on free.  Timeout

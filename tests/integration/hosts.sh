@@ -6,7 +6,8 @@
 # heartbeat, migrate it live and check the JSON (predict's keys +
 # integrity), list both sides, migrate it back cold, get refused by a small
 # third host (exit 1, clear message, guest still running at the source),
-# stop a non-converging guest with the Xen 5-pass cap, kill a destination
+# stop a non-converging guest with the Xen 5-pass cap, migrate an idle guest
+# and a converging hot/cold one, kill a destination
 # mid-stream (the guest runs on, its memory intact), destroy, and shut every
 # daemon down cleanly (exit 0, sockets removed).  No timing assertions;
 # every wait is bounded.  KEEP_TMP=1 keeps the temp dir (daemon logs).
@@ -189,6 +190,36 @@ assert r["converged"] is False
 assert r["integrity"]["ok"] is True and r["integrity"]["mismatches"] == 0
 PY
 B destroy hot && ok || fail "destroy hot"
+
+# An idle guest: pass 1 sends everything, the first CLEAN is empty.
+A create idle --mem 32M >/dev/null && ok || fail "create idle"
+A migrate --live idle "127.0.0.1:$port_B" --json >"$tmp/idle.json" \
+    2>"$tmp/idle.err" && ok || fail "idle migrate: $(cat "$tmp/idle.err")"
+python3 - "$tmp/idle.json" <<'PY' && ok || fail "idle JSON"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["converged"] is True and r["stop_reason"] == "dirty_threshold", r
+assert r["live_passes"] == 1, r["live_passes"]
+assert r["passes"][-1]["pages"] < 50, r["passes"][-1]
+assert r["integrity"]["ok"] is True and r["integrity"]["mismatches"] == 0
+PY
+B destroy idle >/dev/null && ok || fail "destroy idle"
+
+# A hot/cold guest that converges under Xen's policy: its 1 MiB hot set
+# takes 95% of 2 MB/s of writes, so a pass soon leaves < 50 dirty pages.
+A create web --mem 64M --workload hotcold:wss=1M,hot=0.95,rate=2MB/s \
+    --vcpus 2 >/dev/null && ok || fail "create web"
+A migrate --live web "127.0.0.1:$port_B" --policy xen --json \
+    >"$tmp/web.json" 2>"$tmp/web.err" && ok ||
+    fail "web migrate: $(cat "$tmp/web.err")"
+python3 - "$tmp/web.json" <<'PY' && ok || fail "hot/cold JSON"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["converged"] is True and r["stop_reason"] == "dirty_threshold", r
+assert r["live_passes"] < 5, r["live_passes"]
+assert r["integrity"]["ok"] is True and r["integrity"]["mismatches"] == 0
+PY
+B destroy web >/dev/null && ok || fail "destroy web"
 
 # The destination dies mid-stream: the guest runs on at the source.  The
 # transfer is paced to 20 MB/s so the kill lands inside pass 1 (bounded:

@@ -7,7 +7,6 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
-#include <ini.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -273,109 +272,16 @@ int sim_mc_set_flag(struct sim_mc *mc, const char *flag, const char *value,
     return sim_scenario_set_flag(&mc->sc, flag, value, err, errlen);
 }
 
-/* inih reads lines through this, so the handler knows its line number. */
-struct reader {
-    FILE *f;
-    int line;
-    struct sim_mc *mc;
-    const char *path;
-    char *err;
-    size_t errlen;
-    int rc;
-    int err_line;
-};
-
-static char *read_line(char *buf, int size, void *stream)
+static int set_mc(void *target, const char *section, const char *key,
+                  const char *value, char *err, size_t errlen)
 {
-    struct reader *r = stream;
-    char *s = fgets(buf, size, r->f);
-
-    if (s)
-        r->line++;
-    return s;
-}
-
-static int on_key(void *user, const char *section, const char *key,
-                  const char *value)
-{
-    struct reader *r = user;
-    char msg[320];
-    int rc;
-
-    if (r->rc)
-        return 0;
-    if (!*section)
-        rc = (snprintf(msg, sizeof(msg), "'%s' outside any [section]", key),
-              MIG_EINVAL);
-    else
-        rc = sim_mc_set(r->mc, section, key, value, msg, sizeof(msg));
-    if (rc) {
-        r->rc = rc;
-        r->err_line = r->line;
-        snprintf(r->err, r->errlen, "%s:%d: %s", r->path, r->line, msg);
-        return 0;
-    }
-    return 1;
-}
-
-static int set_names(struct sim_scenario *sc, const char *path)
-{
-    const char *slash = strrchr(path, '/'), *base, *dot;
-    char *dir, *stem = NULL;
-
-    dir = !slash ? strdup(".") : slash == path ? strdup("/")
-                 : strndup(path, (size_t)(slash - path));
-    base = slash ? slash + 1 : path;
-    dot = strrchr(base, '.');
-    if (!sc->name)
-        stem = dot && dot != base ? strndup(base, (size_t)(dot - base))
-                                  : strdup(base);
-    if (!dir || (!sc->name && !stem)) {
-        free(dir);
-        free(stem);
-        return MIG_ENOMEM;
-    }
-    free(sc->basedir);
-    sc->basedir = dir;
-    if (stem)
-        sc->name = stem;
-    return 0;
+    return sim_mc_set(target, section, key, value, err, errlen);
 }
 
 int sim_mc_load(struct sim_mc *mc, const char *path, char *err,
                 size_t errlen)
 {
-    struct reader r = { .mc = mc, .path = path, .err = err,
-                        .errlen = errlen };
-    int line, rc;
-
-    r.f = fopen(path, "r");
-    if (!r.f) {
-        rc = -errno;
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return rc;
-    }
-    rc = set_names(&mc->sc, path);
-    if (rc) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto out_close;
-    }
-    /* inih goes on after a syntax error; report whichever came first. */
-    line = ini_parse_stream(read_line, &r, on_key, &r);
-    if (line == -2) {
-        rc = MIG_ENOMEM;
-        snprintf(err, errlen, "%s: out of memory", path);
-    } else if (r.rc && (line <= 0 || r.err_line <= line)) {
-        rc = r.rc;
-    } else if (line > 0) {
-        rc = MIG_EINVAL;
-        snprintf(err, errlen,
-                 "%s:%d: syntax error (expected [section] or key = value)",
-                 path, line);
-    }
-out_close:
-    fclose(r.f);
-    return rc;
+    return sim_scenario_load_with(&mc->sc, path, set_mc, mc, err, errlen);
 }
 
 /* ---- draws -------------------------------------------------------------- */

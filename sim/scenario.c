@@ -435,7 +435,8 @@ int sim_scenario_set_flag(struct sim_scenario *sc, const char *flag,
 struct ini_reader {
     FILE *f;
     int line;
-    struct sim_scenario *sc;
+    sim_ini_set_fn *set;
+    void *target;
     const char *path;
     char *err;
     size_t errlen;
@@ -466,7 +467,7 @@ static int on_key(void *user, const char *section, const char *key,
         rc = (snprintf(msg, sizeof(msg), "'%s' outside any [section]", key),
               MIG_EINVAL);
     else
-        rc = sim_scenario_set(r->sc, section, key, value, msg, sizeof(msg));
+        rc = r->set(r->target, section, key, value, msg, sizeof(msg));
     if (rc) {
         r->rc = rc;
         r->err_line = r->line;
@@ -498,11 +499,32 @@ static char *stem_of(const char *path)
                               : strdup(base);
 }
 
+static int set_scenario(void *target, const char *section, const char *key,
+                        const char *value, char *err, size_t errlen)
+{
+    return sim_scenario_set(target, section, key, value, err, errlen);
+}
+
 int sim_scenario_load(struct sim_scenario *sc, const char *path, char *err,
                       size_t errlen)
 {
-    struct ini_reader r = { .sc = sc, .path = path, .err = err,
-                            .errlen = errlen };
+    return sim_scenario_load_with(sc, path, set_scenario, sc, err, errlen);
+}
+
+bool sim_scenario_flag_is_boolean(const char *flag)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (settings[i].key.flag && !strcmp(settings[i].key.flag, flag))
+            return settings[i].key.boolean;
+    return false;
+}
+
+int sim_scenario_load_with(struct sim_scenario *sc, const char *path,
+                           sim_ini_set_fn *set, void *target, char *err,
+                           size_t errlen)
+{
+    struct ini_reader r = { .set = set, .target = target, .path = path,
+                            .err = err, .errlen = errlen };
     int line, rc = 0;
 
     r.f = fopen(path, "r");

@@ -76,6 +76,24 @@ int sim_scenario_set_flag(struct sim_scenario *sc, const char *flag,
 int sim_scenario_load(struct sim_scenario *sc, const char *path,
                       char *err, size_t errlen);
 
+/* The setter an INI file's keys go through (sim_scenario_set's contract,
+ * on an opaque target). */
+typedef int sim_ini_set_fn(void *target, const char *section, const char *key,
+                           const char *value, char *err, size_t errlen);
+
+/*
+ * sim_scenario_load() with every key going through set(target, ...)
+ * instead of sim_scenario_set(sc, ...): for readers that take more than a
+ * scenario does (distributions in sim/mc.c).  sc still gets the name and
+ * the base directory from the path.  Same errors.
+ */
+int sim_scenario_load_with(struct sim_scenario *sc, const char *path,
+                           sim_ini_set_fn *set, void *target, char *err,
+                           size_t errlen);
+
+/* Whether the command-line flag (without "--") takes no value. */
+bool sim_scenario_flag_is_boolean(const char *flag);
+
 /* Check the assembled configuration (sim_config_validate). */
 int sim_scenario_validate(const struct sim_scenario *sc, char *err,
                           size_t errlen);

@@ -128,17 +128,6 @@ static void help(const char *sub)
                "  policy xen|xen-legacy|qemu|miglab\n");
 }
 
-static bool is_boolean_flag(const char *name)
-{
-    for (size_t i = 0; i < sim_scenario_nkeys(); i++) {
-        const struct sim_scenario_key *k = sim_scenario_key_at(i);
-
-        if (k->flag && !strcmp(k->flag, name))
-            return k->boolean;
-    }
-    return false;
-}
-
 static bool own_valued(const char *n)
 {
     static const char *const v[] = {
@@ -275,7 +264,7 @@ static int walk_args(int argc, char **argv, struct plan_opts *o,
             }
             continue;
         }
-        if (!value && (own_valued(name) || !is_boolean_flag(name))) {
+        if (!value && (own_valued(name) || !sim_scenario_flag_is_boolean(name))) {
             if (i + 1 >= argc) {
                 cli_error(CMD, "--%s needs a value", name);
                 return CLI_USAGE;

@@ -66,17 +66,6 @@ static void help(void)
            "--bandwidth 1Gbit --rtt 0.5ms\n");
 }
 
-static bool is_boolean_flag(const char *name)
-{
-    for (size_t i = 0; i < sim_scenario_nkeys(); i++) {
-        const struct sim_scenario_key *k = sim_scenario_key_at(i);
-
-        if (k->flag && !strcmp(k->flag, name))
-            return k->boolean;
-    }
-    return false;
-}
-
 /*
  * Walk argv.  With sc == NULL only our own flags are taken (first pass, to
  * find --scenario); otherwise scenario flags are applied to sc.  Returns 0
@@ -114,7 +103,7 @@ static int walk_args(int argc, char **argv, struct predict_opts *o,
             continue;
         }
         if (!value && (strcmp(name, "scenario") == 0 ||
-                       !is_boolean_flag(name))) {
+                       !sim_scenario_flag_is_boolean(name))) {
             if (i + 1 >= argc) {
                 cli_error(CMD, "--%s needs a value", name);
                 return CLI_USAGE;

@@ -24,7 +24,7 @@ static const char *const colours[] = {
 };
 #define NCOLOURS (sizeof(colours) / sizeof(colours[0]))
 
-static void put_escaped(FILE *f, const char *s)
+void sim_plot_escape(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -41,8 +41,9 @@ static void put_escaped(FILE *f, const char *s)
             fputs("&quot;", f);
             break;
         default:
-            if ((unsigned char)*s >= 0x20)
+            if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
                 fputc(*s, f);
+            break;
         }
     }
 }
@@ -56,7 +57,7 @@ static void header(FILE *f, double w, double h, const char *title)
                "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
                "<text x=\"%.1f\" y=\"24\" text-anchor=\"middle\" "
                "font-size=\"15\">", w, h, w, h, w / 2);
-    put_escaped(f, title);
+    sim_plot_escape(f, title);
     fputs("</text>\n", f);
 }
 
@@ -186,11 +187,11 @@ int sim_plot_lines(FILE *f, const struct sim_plot_axes *ax,
             ML, MT, W - ML - MR, H - MT - MB);
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
             (ML + W - MR) / 2, H - 18);
-    put_escaped(f, ax->xlabel);
+    sim_plot_escape(f, ax->xlabel);
     fprintf(f, "</text>\n<text x=\"18\" y=\"%.1f\" text-anchor=\"middle\" "
                "transform=\"rotate(-90 18 %.1f)\">",
             (MT + H - MB) / 2, (MT + H - MB) / 2);
-    put_escaped(f, ax->ylabel);
+    sim_plot_escape(f, ax->ylabel);
     fputs("</text>\n", f);
     if (isfinite(ax->hline)) {
         double p = px(&ys, ax->hline);
@@ -200,7 +201,7 @@ int sim_plot_lines(FILE *f, const struct sim_plot_axes *ax,
                    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
                    "fill=\"#d62728\">",
                 ML, p, W - MR, p, W - MR - 4, p - 4);
-        put_escaped(f, ax->hline_label);
+        sim_plot_escape(f, ax->hline_label);
         fputs("</text>\n", f);
     }
     if (usable(&xs, ax->vline) && ax->vline >= xs.lo && ax->vline <= xs.hi) {
@@ -210,7 +211,7 @@ int sim_plot_lines(FILE *f, const struct sim_plot_axes *ax,
                    "stroke=\"#d62728\" stroke-dasharray=\"6 4\"/>\n"
                    "<text x=\"%.1f\" y=\"%.1f\" fill=\"#d62728\">",
                 p, MT, p, H - MB, p + 4, H - MB - 6);
-        put_escaped(f, ax->vline_label);
+        sim_plot_escape(f, ax->vline_label);
         fputs("</text>\n", f);
     }
     for (size_t k = 0; k < ns; k++) {
@@ -242,7 +243,7 @@ int sim_plot_lines(FILE *f, const struct sim_plot_axes *ax,
         if (s[k].label) {
             fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">", ML + 10,
                     MT + 16 + 14.0 * (double)k, c);
-            put_escaped(f, s[k].label);
+            sim_plot_escape(f, s[k].label);
             fputs("</text>\n", f);
         }
     }
@@ -285,24 +286,24 @@ int sim_plot_gantt(FILE *f, const char *title, const char *xlabel,
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
                    "height=\"%.1f\" fill=\"%s\"><title>",
                 x0, y + 1, x1 - x0, row_h - 2, colours[g]);
-        put_escaped(f, b->row);
+        sim_plot_escape(f, b->row);
         fprintf(f, ": %.3f s .. %.3f s</title></rect>\n", b->start, b->end);
         if (row_h >= 12) {
             fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
                     ML + 34, y + row_h - 5);
-            put_escaped(f, b->row);
+            sim_plot_escape(f, b->row);
             fputs("</text>\n", f);
         }
     }
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
             (ML + W - MR) / 2, h - 18);
-    put_escaped(f, xlabel);
+    sim_plot_escape(f, xlabel);
     fputs("</text>\n", f);
     /* Legend: one colour per group (link), left to right above the bars. */
     for (size_t g = 0; g < ngroups; g++) {
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">",
                 ML + 40 + 120.0 * (double)g, MT + 6, colours[g]);
-        put_escaped(f, groups[g]);
+        sim_plot_escape(f, groups[g]);
         fputs("</text>\n", f);
     }
     return finish(f);
@@ -346,30 +347,30 @@ int sim_plot_grouped_bars(FILE *f, const struct sim_plot_axes *ax,
                        "height=\"%.1f\" fill=\"%s\"><title>",
                     x + bw * (double)k, y, bw > 2 ? bw - 1 : bw,
                     fmax(H - MB - y, 0.5), colours[k % NCOLOURS]);
-            put_escaped(f, s[k].label);
+            sim_plot_escape(f, s[k].label);
             fputs(" ", f);
-            put_escaped(f, cats[c]);
+            sim_plot_escape(f, cats[c]);
             fprintf(f, ": %.6g</title></rect>\n", v);
         }
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
                 x + slot * 0.4, H - MB + 16);
-        put_escaped(f, cats[c]);
+        sim_plot_escape(f, cats[c]);
         fputs("</text>\n", f);
     }
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
             (ML + W - MR) / 2, H - 18);
-    put_escaped(f, ax->xlabel);
+    sim_plot_escape(f, ax->xlabel);
     fprintf(f, "</text>\n<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" "
                "transform=\"rotate(-90 16 %.1f)\">",
             (MT + H - MB) / 2, (MT + H - MB) / 2);
-    put_escaped(f, ax->ylabel);
+    sim_plot_escape(f, ax->ylabel);
     fputs("</text>\n", f);
     for (size_t k = 0; k < ns; k++) {
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" "
                    "fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">",
                 ML + 10 + 170.0 * (double)k, MT - 12, colours[k % NCOLOURS],
                 ML + 24 + 170.0 * (double)k, MT - 3);
-        put_escaped(f, s[k].label);
+        sim_plot_escape(f, s[k].label);
         fputs("</text>\n", f);
     }
     return finish(f);
@@ -411,7 +412,7 @@ int sim_plot_timeline(FILE *f, const char *title, const char *xlabel,
     for (size_t r = 0; r < nrows; r++) {
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
                 ML + 64, top + row_h * (double)r + row_h - 7);
-        put_escaped(f, rows[r]);
+        sim_plot_escape(f, rows[r]);
         fputs("</text>\n", f);
     }
     for (size_t i = 0; i < n; i++) {
@@ -440,16 +441,16 @@ int sim_plot_timeline(FILE *f, const char *title, const char *xlabel,
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
                    "height=\"%.1f\" fill=\"%s\" fill-opacity=\"0.85\">"
                    "<title>", x0, y + 2, x1 - x0, row_h - 4, colours[g]);
-        put_escaped(f, b->row);
+        sim_plot_escape(f, b->row);
         if (b->group) {
             fputs(" ", f);
-            put_escaped(f, b->group);
+            sim_plot_escape(f, b->group);
         }
         fprintf(f, ": %.6f s .. %.6f s</title></rect>\n", b->start, b->end);
     }
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
             (ML + W - MR) / 2, h - 18);
-    put_escaped(f, xlabel);
+    sim_plot_escape(f, xlabel);
     fputs("</text>\n", f);
     /* Legend: three per line under the title. */
     for (size_t g = 0; g < ngroups; g++) {
@@ -459,7 +460,7 @@ int sim_plot_timeline(FILE *f, const char *title, const char *xlabel,
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" "
                    "fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">",
                 lx, ly, colours[g], lx + 14, ly + 9);
-        put_escaped(f, groups[g]);
+        sim_plot_escape(f, groups[g]);
         fputs("</text>\n", f);
     }
     return finish(f);

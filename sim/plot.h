@@ -70,4 +70,8 @@ int sim_plot_grouped_bars(FILE *f, const struct sim_plot_axes *ax,
 int sim_plot_timeline(FILE *f, const char *title, const char *xlabel,
                       const struct sim_plot_bar *bars, size_t n);
 
+/* Write s as XML/HTML text: & < > " escaped, control characters other
+ * than newline and tab dropped.  For SVG labels and HTML reports. */
+void sim_plot_escape(FILE *f, const char *s);
+
 #endif

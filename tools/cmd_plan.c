@@ -926,24 +926,12 @@ out:
 
 /* ---- HTML page ---------------------------------------------------------- */
 
-static void html_escaped(FILE *f, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        switch (s[i]) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        default: fputc(s[i], f); break;
-        }
-    }
-}
-
 /*
  * The page of --html: the table as printed, then the chart inline (the SVG
  * file's text, minus nothing: SVG is valid inside HTML5).
  */
 static int write_html(const char *path, const char *sub, const char *text,
-                      size_t len, const char *svg_path)
+                      const char *svg_path)
 {
     FILE *f = fopen(path, "w");
     FILE *svg = svg_path ? fopen(svg_path, "r") : NULL;
@@ -962,7 +950,7 @@ static int write_html(const char *path, const char *sub, const char *text,
                "sans-serif;margin:2em}pre{background:#f6f6f6;padding:1em;"
                "overflow-x:auto}</style></head>\n<body><h1>miglab plan %s"
                "</h1>\n<pre>", sub, sub);
-    html_escaped(f, text, len);
+    sim_plot_escape(f, text);
     fputs("</pre>\n", f);
     while (svg && (n = fread(buf, 1, sizeof(buf), svg)) > 0)
         fwrite(buf, 1, n, f);
@@ -1017,7 +1005,7 @@ static int run_question(struct plan_opts *o, size_t s, struct sim_mc *mc)
     o->out = stdout;
     fwrite(text, 1, len, stdout);
     if (status == CLI_OK || status == CLI_FAILED) {
-        int rc = write_html(o->html, o->sub, text, len, o->svg);
+        int rc = write_html(o->html, o->sub, text, o->svg);
 
         if (rc)
             status = rc;

@@ -99,28 +99,6 @@ int report_format_parse(const char *s)
 
 /* ---- escaping --------------------------------------------------------- */
 
-static void esc(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        default:
-            if ((unsigned char)*s >= 0x20 || *s == '\n')
-                fputc(*s, f);
-        }
-    }
-}
 
 /* Markdown table cell: '|' would end the cell, newlines the row. */
 static void md(FILE *f, const char *s)
@@ -217,10 +195,10 @@ static void header_lines(FILE *f, struct json_object *doc, bool html)
     const char *li = html ? "<li>" : "- ", *le = html ? "</li>\n" : "\n";
 
     fprintf(f, "%sscenario file: ", li);
-    html ? esc(f, or_dash(jstr(sc, "file"))) : md(f, jstr(sc, "file"));
+    html ? sim_plot_escape(f, or_dash(jstr(sc, "file"))) : md(f, jstr(sc, "file"));
     fprintf(f, "%s%sstarted: %s%s", le, li, or_dash(jstr(doc, "started")), le);
     fprintf(f, "%slink emulator: ", li);
-    html ? esc(f, or_dash(jstr(doc, "emulator"))) : md(f, jstr(doc, "emulator"));
+    html ? sim_plot_escape(f, or_dash(jstr(doc, "emulator"))) : md(f, jstr(doc, "emulator"));
     fputs(le, f);
     for (size_t i = 0; i < jlen(dirs); i++) {
         struct json_object *d = jat(dirs, i);
@@ -234,7 +212,7 @@ static void header_lines(FILE *f, struct json_object *doc, bool html)
     if (cc) {
         fprintf(f, "%scongestion control: requested %s, used %s (", li,
                 or_dash(jstr(cc, "requested")), or_dash(jstr(cc, "used")));
-        html ? esc(f, or_dash(jstr(cc, "how"))) : md(f, jstr(cc, "how"));
+        html ? sim_plot_escape(f, or_dash(jstr(cc, "how"))) : md(f, jstr(cc, "how"));
         fprintf(f, ")%s", le);
     }
     fprintf(f, "%sverdict: %s (%.0f failed bounds)%s", li,
@@ -307,13 +285,13 @@ static void downtime_list(FILE *f, struct json_object *run, bool html)
             li, ms(b, sizeof(b), jnum(d, "network_s")));
     if (jstr(d, "network_note")) {
         fputs(" - ", f);
-        html ? esc(f, jstr(d, "network_note")) : md(f, jstr(d, "network_note"));
+        html ? sim_plot_escape(f, jstr(d, "network_note")) : md(f, jstr(d, "network_note"));
     }
     fprintf(f, "%s%swire (capture on h2's mig0): %s", le, li,
             ms(b, sizeof(b), jnum(d, "wire_s")));
     if (jstr(d, "wire_note")) {
         fputs(" - ", f);
-        html ? esc(f, jstr(d, "wire_note")) : md(f, jstr(d, "wire_note"));
+        html ? sim_plot_escape(f, jstr(d, "wire_note")) : md(f, jstr(d, "wire_note"));
     }
     fputs(le, f);
     if (parts && json_object_is_type(parts, json_type_object)) {
@@ -339,7 +317,7 @@ static void expect_list(FILE *f, struct json_object *run, bool html)
                                                  : "<b class=\"fail\">")
                                          : "**",
                 pass ? "PASS" : "FAIL", html ? "</b>" : "**");
-        html ? esc(f, jstr(e, "text")) : md(f, jstr(e, "text"));
+        html ? sim_plot_escape(f, jstr(e, "text")) : md(f, jstr(e, "text"));
         fputs(le, f);
     }
     if (!jlen(ex))
@@ -594,16 +572,16 @@ static int write_html(FILE *f, struct json_object *doc)
 
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
           "<title>miglab run ", f);
-    esc(f, or_dash(jstr(sc, "name")));
+    sim_plot_escape(f, or_dash(jstr(sc, "name")));
     fputs("</title>\n<style>body{font-family:sans-serif;max-width:1000px;"
           "margin:1em auto;padding:0 1em}table{border-collapse:collapse;"
           "margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;"
           "text-align:right}th:first-child,td:first-child{text-align:left}"
           ".pass{color:#2ca02c}.fail{color:#d62728}svg{max-width:100%;"
           "height:auto}</style></head><body>\n<h1>miglab run: ", f);
-    esc(f, or_dash(jstr(sc, "name")));
+    sim_plot_escape(f, or_dash(jstr(sc, "name")));
     fputs("</h1>\n<p>", f);
-    esc(f, or_dash(jstr(sc, "description")));
+    sim_plot_escape(f, or_dash(jstr(sc, "description")));
     fputs("</p>\n<ul>\n", f);
     header_lines(f, doc, true);
     fputs("</ul>\n<h2>Predicted vs measured</h2>\n<table><tr><th></th>"
@@ -616,7 +594,7 @@ static int write_html(FILE *f, struct json_object *doc)
         fprintf(f, "<tr><td>%s</td>", rows[r].label);
         for (size_t c = 0; c < rows[r].n; c++) {
             fputs("<td>", f);
-            esc(f, rows[r].cells[c]);
+            sim_plot_escape(f, rows[r].cells[c]);
             fputs("</td>", f);
         }
         fputs("</tr>\n", f);
@@ -628,7 +606,7 @@ static int write_html(FILE *f, struct json_object *doc)
         fprintf(f, "<h2>Repeat %zu</h2>\n", i + 1);
         if (jstr(run, "error")) {
             fputs("<p class=\"fail\">Error: ", f);
-            esc(f, jstr(run, "error"));
+            sim_plot_escape(f, jstr(run, "error"));
             fputs("</p>\n", f);
         }
         fputs("<h3>Passes</h3>\n", f);
@@ -669,11 +647,11 @@ static int write_junit(FILE *f, struct json_object *doc)
     }
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
           "<testsuite name=\"miglab.run.", f);
-    esc(f, name);
+    sim_plot_escape(f, name);
     fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n"
                "<properties><property name=\"emulator\" value=\"",
             tests, failures);
-    esc(f, or_dash(jstr(doc, "emulator")));
+    sim_plot_escape(f, or_dash(jstr(doc, "emulator")));
     fputs("\"/></properties>\n", f);
     for (size_t i = 0; i < jlen(runs); i++) {
         struct json_object *ex = jget(jat(runs, i), "expectations");
@@ -682,17 +660,17 @@ static int write_junit(FILE *f, struct json_object *doc)
             struct json_object *e = jat(ex, k);
 
             fputs("<testcase classname=\"miglab.", f);
-            esc(f, name);
+            sim_plot_escape(f, name);
             fprintf(f, ".repeat%zu\" name=\"", i + 1);
-            esc(f, or_dash(jstr(e, "name")));
+            sim_plot_escape(f, or_dash(jstr(e, "name")));
             fputs("\">", f);
             if (!json_object_get_boolean(jget(e, "pass"))) {
                 fputs("<failure message=\"", f);
-                esc(f, or_dash(jstr(e, "text")));
+                sim_plot_escape(f, or_dash(jstr(e, "text")));
                 fputs("\"/>", f);
             } else {
                 fputs("<system-out>", f);
-                esc(f, or_dash(jstr(e, "text")));
+                sim_plot_escape(f, or_dash(jstr(e, "text")));
                 fputs("</system-out>", f);
             }
             fputs("</testcase>\n", f);

@@ -133,7 +133,7 @@ asan:
 
 .PHONY: asan-run
 asan-run: $(MIGLAB) $(TESTS)
-	@TESTS="$(TESTS)" $(TEST_ENV) ASAN_OPTIONS=detect_leaks=1 \
+	@TESTS="$(TESTS)" $(TEST_ENV) MIGLAB_SANITIZER=1 ASAN_OPTIONS=detect_leaks=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1 bash tests/run-all.sh sanitizer
 
 bench: $(BENCH)

@@ -18,9 +18,21 @@
 #define SIM_RESULT_JSON_H
 
 #include <json-c/json.h>
+#include <stdint.h>
 
 #include "engine.h"
 #include "scenario.h"
+
+/*
+ * Add key = v to object o: numbers with nine significant digits (an
+ * infinite or NaN value becomes null: JSON has no infinity), unsigned
+ * integers, strings (NULL becomes null) and booleans.  For every JSON
+ * miglab prints, so all of it reads alike.
+ */
+void sim_json_put_num(struct json_object *o, const char *key, double v);
+void sim_json_put_u64(struct json_object *o, const char *key, uint64_t v);
+void sim_json_put_str(struct json_object *o, const char *key, const char *v);
+void sim_json_put_bool(struct json_object *o, const char *key, int v);
 
 /* New JSON object for r; caller releases it with json_object_put().
  * NULL on ENOMEM. */

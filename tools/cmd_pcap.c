@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "result_json.h"
 #include "mig_err.h"
 #include "pcap_flow.h"
 #include "pcap_timeline.h"
@@ -303,33 +304,6 @@ static void print_text(const char *file, const struct mig_pcap_flow *f,
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static void put_num(struct json_object *o, const char *key, double v)
-{
-    char text[32];
-
-    if (!isfinite(v)) {
-        json_object_object_add(o, key, NULL);
-        return;
-    }
-    snprintf(text, sizeof(text), "%.9g", v);
-    json_object_object_add(o, key, json_object_new_double_s(v, text));
-}
-
-static void put_u64(struct json_object *o, const char *key, uint64_t v)
-{
-    json_object_object_add(o, key, json_object_new_int64((int64_t)v));
-}
-
-static void put_str(struct json_object *o, const char *key, const char *v)
-{
-    json_object_object_add(o, key, json_object_new_string(v));
-}
-
-static void put_bool(struct json_object *o, const char *key, bool v)
-{
-    json_object_object_add(o, key, json_object_new_boolean(v));
-}
-
 static struct json_object *msg_json(const struct mig_pcap_msg *m, int64_t t0,
                                     int64_t end)
 {
@@ -338,8 +312,8 @@ static struct json_object *msg_json(const struct mig_pcap_msg *m, int64_t t0,
     if (!m->seen)
         return NULL;
     o = json_object_new_object();
-    put_num(o, "time_s", rel_s(m->ts_ns, t0));
-    put_num(o, "after_stream_s", rel_s(m->ts_ns, end));
+    sim_json_put_num(o, "time_s", rel_s(m->ts_ns, t0));
+    sim_json_put_num(o, "after_stream_s", rel_s(m->ts_ns, end));
     return o;
 }
 
@@ -358,16 +332,16 @@ static struct json_object *to_json(const char *file,
     struct json_object *hs = json_object_new_object();
     char ep[80];
 
-    put_str(cap, "file", file);
-    put_u64(cap, "packets", st->packets);
-    put_u64(cap, "link_type", (uint64_t)st->link_type);
-    put_u64(cap, "tcp_connections", st->flows);
-    put_u64(cap, "not_ip", st->not_ip);
-    put_u64(cap, "not_tcp", st->not_tcp);
-    put_u64(cap, "malformed", st->malformed);
-    put_u64(cap, "fragments", st->fragments);
-    put_u64(cap, "snapped", st->snapped);
-    put_bool(cap, "truncated_file", st->truncated_file);
+    sim_json_put_str(cap, "file", file);
+    sim_json_put_u64(cap, "packets", st->packets);
+    sim_json_put_u64(cap, "link_type", (uint64_t)st->link_type);
+    sim_json_put_u64(cap, "tcp_connections", st->flows);
+    sim_json_put_u64(cap, "not_ip", st->not_ip);
+    sim_json_put_u64(cap, "not_tcp", st->not_tcp);
+    sim_json_put_u64(cap, "malformed", st->malformed);
+    sim_json_put_u64(cap, "fragments", st->fragments);
+    sim_json_put_u64(cap, "snapped", st->snapped);
+    sim_json_put_bool(cap, "truncated_file", st->truncated_file);
     {
         /* Epoch seconds need all their digits (nanoseconds). */
         char text[40];
@@ -384,49 +358,49 @@ static struct json_object *to_json(const char *file,
     json_object_object_add(o, "capture", cap);
 
     snprintf(ep, sizeof(ep), "%s:%u", f->dir[0].src.addr, f->dir[0].src.port);
-    put_str(flow, "sender", ep);
+    sim_json_put_str(flow, "sender", ep);
     snprintf(ep, sizeof(ep), "%s:%u", f->dir[0].dst.addr, f->dir[0].dst.port);
-    put_str(flow, "receiver", ep);
-    put_str(flow, "found_by", f->why);
+    sim_json_put_str(flow, "receiver", ep);
+    sim_json_put_str(flow, "found_by", f->why);
     json_object_object_add(o, "flow", flow);
 
-    put_bool(dec, "complete", tl->decode_rc == 0);
-    put_str(dec, "status", tl->decode_rc == 0 ? "complete"
+    sim_json_put_bool(dec, "complete", tl->decode_rc == 0);
+    sim_json_put_str(dec, "status", tl->decode_rc == 0 ? "complete"
                            : tl->decode_rc == MIG_EINCOMPLETE ? "incomplete"
                                                               : "corrupt");
-    put_str(dec, "message", tl->decode_msg);
-    put_u64(dec, "records", tl->records);
-    put_u64(dec, "domain_type", tl->domain_type);
-    put_u64(dec, "guest_pages", tl->guest_pages);
+    sim_json_put_str(dec, "message", tl->decode_msg);
+    sim_json_put_u64(dec, "records", tl->records);
+    sim_json_put_u64(dec, "domain_type", tl->domain_type);
+    sim_json_put_u64(dec, "guest_pages", tl->guest_pages);
     json_object_object_add(o, "decode", dec);
 
     /* The keys result_json.h defines, where they mean the same thing. */
-    put_str(o, "mode", tl->npasses > 1 ? "live" : "cold");
-    put_num(o, "total_time_s", total_time(tl));
-    put_u64(o, "bytes_sent", tl->stream_bytes);
-    put_u64(o, "pages_sent", tl->pages);
-    put_u64(o, "live_passes", live_passes(tl));
-    put_u64(o, "page_bytes", tl->page_bytes);
+    sim_json_put_str(o, "mode", tl->npasses > 1 ? "live" : "cold");
+    sim_json_put_num(o, "total_time_s", total_time(tl));
+    sim_json_put_u64(o, "bytes_sent", tl->stream_bytes);
+    sim_json_put_u64(o, "pages_sent", tl->pages);
+    sim_json_put_u64(o, "live_passes", live_passes(tl));
+    sim_json_put_u64(o, "page_bytes", tl->page_bytes);
     for (size_t i = 0; i < tl->npasses; i++) {
         const struct mig_pcap_pass *p = &tl->passes[i];
         struct json_object *po = json_object_new_object();
 
-        put_u64(po, "index", p->index);
-        put_bool(po, "live", p->live);
-        put_u64(po, "pages", p->pages);
-        put_u64(po, "bytes", p->bytes);
-        put_num(po, "start_s", rel_s(p->first_ts_ns, tl->start_ts_ns));
-        put_num(po, "duration_s", rel_s(p->last_ts_ns, p->first_ts_ns));
-        put_u64(po, "batches", p->batches);
-        put_u64(po, "retransmits", p->retransmits);
-        put_u64(po, "stream_offset", p->first_off);
+        sim_json_put_u64(po, "index", p->index);
+        sim_json_put_bool(po, "live", p->live);
+        sim_json_put_u64(po, "pages", p->pages);
+        sim_json_put_u64(po, "bytes", p->bytes);
+        sim_json_put_num(po, "start_s", rel_s(p->first_ts_ns, tl->start_ts_ns));
+        sim_json_put_num(po, "duration_s", rel_s(p->last_ts_ns, p->first_ts_ns));
+        sim_json_put_u64(po, "batches", p->batches);
+        sim_json_put_u64(po, "retransmits", p->retransmits);
+        sim_json_put_u64(po, "stream_offset", p->first_off);
         json_object_array_add(passes, po);
     }
     json_object_object_add(o, "passes", passes);
 
-    put_u64(retx, "sender_to_receiver", tl->retransmits);
-    put_u64(retx, "receiver_to_sender", tl->retransmits_rev);
-    put_u64(retx, "duplicate_bytes", f->dir[0].dup_bytes + f->dir[1].dup_bytes);
+    sim_json_put_u64(retx, "sender_to_receiver", tl->retransmits);
+    sim_json_put_u64(retx, "receiver_to_sender", tl->retransmits_rev);
+    sim_json_put_u64(retx, "duplicate_bytes", f->dir[0].dup_bytes + f->dir[1].dup_bytes);
     json_object_object_add(o, "retransmissions", retx);
     for (int i = 0; i < 2; i++) {
         const struct mig_pcap_dir *g = &f->dir[i];
@@ -435,18 +409,18 @@ static struct json_object *to_json(const char *file,
         if (!g->gap)
             continue;
         go = json_object_new_object();
-        put_str(go, "direction", i == 0 ? "sender_to_receiver"
+        sim_json_put_str(go, "direction", i == 0 ? "sender_to_receiver"
                                         : "receiver_to_sender");
-        put_u64(go, "offset", g->gap_off);
-        put_u64(go, "bytes", g->gap_len);
-        put_num(go, "time_s", rel_s(g->gap_ts_ns, tl->start_ts_ns));
+        sim_json_put_u64(go, "offset", g->gap_off);
+        sim_json_put_u64(go, "bytes", g->gap_len);
+        sim_json_put_num(go, "time_s", rel_s(g->gap_ts_ns, tl->start_ts_ns));
         json_object_array_add(gaps, go);
     }
     json_object_object_add(o, "gaps", gaps);
 
-    put_num(hs, "stream_end_s", rel_s(tl->end_ts_ns, tl->start_ts_ns));
-    put_num(hs, "final_pass_to_go_s", final_to_go(tl));
-    put_num(hs, "live_end_to_go_s", live_end_to_go(tl));
+    sim_json_put_num(hs, "stream_end_s", rel_s(tl->end_ts_ns, tl->start_ts_ns));
+    sim_json_put_num(hs, "final_pass_to_go_s", final_to_go(tl));
+    sim_json_put_num(hs, "live_end_to_go_s", live_end_to_go(tl));
     json_object_object_add(hs, "banner",
                            msg_json(&tl->banner, tl->start_ts_ns,
                                     tl->end_ts_ns));
@@ -459,7 +433,7 @@ static struct json_object *to_json(const char *file,
                            msg_json(&tl->report, tl->start_ts_ns,
                                     tl->end_ts_ns));
     if (tl->report_status >= 0)
-        put_u64(hs, "report_status", (uint64_t)tl->report_status);
+        sim_json_put_u64(hs, "report_status", (uint64_t)tl->report_status);
     json_object_object_add(o, "handshake", hs);
     return o;
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "result_json.h"
 #include "fleet.h"
 #include "mc.h"
 #include "mig_err.h"
@@ -303,23 +304,6 @@ static int walk_args(int argc, char **argv, struct plan_opts *o,
 
 /* ---- output helpers ----------------------------------------------------- */
 
-static void put_num(struct json_object *o, const char *key, double v)
-{
-    char text[32];
-
-    if (!isfinite(v)) {
-        json_object_object_add(o, key, NULL);
-        return;
-    }
-    snprintf(text, sizeof(text), "%.9g", v);
-    json_object_object_add(o, key, json_object_new_double_s(v, text));
-}
-
-static void put_str(struct json_object *o, const char *key, const char *v)
-{
-    json_object_object_add(o, key, json_object_new_string(v));
-}
-
 static void print_json(struct json_object *jo)
 {
     puts(json_object_to_json_string_ext(
@@ -374,7 +358,7 @@ static void describe_uncertain(FILE *out, const struct sim_mc *mc,
             continue;
         sim_dist_format(&mc->dist[p], buf, sizeof(buf));
         if (jo)
-            put_str(jo, sim_mc_param_name((enum sim_mc_param)p), buf);
+            sim_json_put_str(jo, sim_mc_param_name((enum sim_mc_param)p), buf);
         else
             fprintf(out, "  %-10s %s\n", sim_mc_param_name((enum sim_mc_param)p),
                    buf);
@@ -387,12 +371,12 @@ static struct json_object *stats_json(const struct sim_mc_stats *s)
 {
     struct json_object *o = json_object_new_object();
 
-    put_num(o, "mean", s->mean);
-    put_num(o, "min", s->min);
-    put_num(o, "p50", s->p50);
-    put_num(o, "p90", s->p90);
-    put_num(o, "p99", s->p99);
-    put_num(o, "max", s->max);
+    sim_json_put_num(o, "mean", s->mean);
+    sim_json_put_num(o, "min", s->min);
+    sim_json_put_num(o, "p50", s->p50);
+    sim_json_put_num(o, "p90", s->p90);
+    sim_json_put_num(o, "p99", s->p99);
+    sim_json_put_num(o, "max", s->max);
     return o;
 }
 
@@ -476,7 +460,7 @@ static int run_percentiles(const struct plan_opts *o, const struct sim_mc *mc)
     if (o->json) {
         struct json_object *jo = json_object_new_object(), *u, *br;
 
-        put_str(jo, "scenario", mc->sc.name ? mc->sc.name : "");
+        sim_json_put_str(jo, "scenario", mc->sc.name ? mc->sc.name : "");
         json_object_object_add(jo, "draws",
                                json_object_new_int64((int64_t)r.draws));
         json_object_object_add(jo, "completed",
@@ -485,8 +469,8 @@ static int run_percentiles(const struct plan_opts *o, const struct sim_mc *mc)
                                json_object_new_uint64(o->mc.seed));
         json_object_object_add(jo, "threads",
                                json_object_new_int((int)o->mc.threads));
-        put_str(jo, "engine", sim_engine_name(o->mc.engine));
-        put_str(jo, "percentile_method", "nearest-rank");
+        sim_json_put_str(jo, "engine", sim_engine_name(o->mc.engine));
+        sim_json_put_str(jo, "percentile_method", "nearest-rank");
         u = json_object_new_object();
         describe_uncertain(o->out, mc, u);
         json_object_object_add(jo, "uncertain", u);
@@ -497,7 +481,7 @@ static int run_percentiles(const struct plan_opts *o, const struct sim_mc *mc)
         br = json_object_new_object();
         for (int i = 0; i < 3; i++)
             if (breach[i] >= 0)
-                put_num(br, names[i], breach[i]);
+                sim_json_put_num(br, names[i], breach[i]);
         json_object_object_add(jo, "p_breach", br);
         print_json(jo);
         json_object_put(jo);
@@ -659,33 +643,33 @@ static int run_inverse(const struct plan_opts *o, const struct sim_mc *mc,
     if (o->json) {
         struct json_object *jo = json_object_new_object();
 
-        put_str(jo, "question", sim_plan_kind_name(k));
-        put_str(jo, "scenario", mc->sc.name ? mc->sc.name : "");
-        put_num(jo, "target_s", q.target_s);
-        put_num(jo, "percentile", q.percentile);
+        sim_json_put_str(jo, "question", sim_plan_kind_name(k));
+        sim_json_put_str(jo, "scenario", mc->sc.name ? mc->sc.name : "");
+        sim_json_put_num(jo, "target_s", q.target_s);
+        sim_json_put_num(jo, "percentile", q.percentile);
         json_object_object_add(jo, "draws", json_object_new_int64(
             (int64_t)(sim_mc_uncertain(mc) ? o->mc.draws : 1)));
         json_object_object_add(jo, "found", json_object_new_boolean(a.found));
         json_object_object_add(jo, "at_bound",
                                json_object_new_boolean(a.at_bound));
         if (a.found)
-            put_num(jo, value_unit(k), a.value);
+            sim_json_put_num(jo, value_unit(k), a.value);
         else
             json_object_object_add(jo, value_unit(k), NULL);
-        put_num(jo, "metric_s", a.metric);
+        sim_json_put_num(jo, "metric_s", a.metric);
         if (a.found && !a.at_bound) {
-            put_num(jo, "other_value", a.other);
-            put_num(jo, "other_metric_s", a.other_metric);
+            sim_json_put_num(jo, "other_value", a.other);
+            sim_json_put_num(jo, "other_metric_s", a.other_metric);
         }
         json_object_object_add(jo, "steps", json_object_new_int((int)a.steps));
-        put_num(jo, "rel_tol", q.rel_tol);
+        sim_json_put_num(jo, "rel_tol", q.rel_tol);
         if (a.exact_checked) {
-            put_num(jo, "exact_metric_s", a.exact_metric);
+            sim_json_put_num(jo, "exact_metric_s", a.exact_metric);
             json_object_object_add(jo, "exact_ok",
                                    json_object_new_boolean(a.exact_ok));
         }
         if (!a.found)
-            put_str(jo, "why", a.why);
+            sim_json_put_str(jo, "why", a.why);
         print_json(jo);
         json_object_put(jo);
     } else if (o->csv) {
@@ -784,13 +768,13 @@ static void print_plan(const struct plan_opts *o, const struct sim_fleet *f,
     if (o->json) {
         struct json_object *jo = json_object_new_object(), *arr, *cmp, *lk;
 
-        put_str(jo, "order", sim_fleet_order_name(best->order));
-        put_num(jo, "makespan_s", best->makespan_s);
+        sim_json_put_str(jo, "order", sim_fleet_order_name(best->order));
+        sim_json_put_num(jo, "makespan_s", best->makespan_s);
         json_object_object_add(jo, "concurrency",
                                json_object_new_int((int)o->concurrency));
         cmp = json_object_new_object();
         for (size_t i = 0; i < nplans; i++)
-            put_num(cmp, sim_fleet_order_name(plans[i].order),
+            sim_json_put_num(cmp, sim_fleet_order_name(plans[i].order),
                     plans[i].makespan_s);
         json_object_object_add(jo, "makespan_by_order_s", cmp);
         arr = json_object_new_array();
@@ -798,15 +782,15 @@ static void print_plan(const struct plan_opts *o, const struct sim_fleet *f,
             const struct sim_evac_vm *v = &best->vms[i];
             struct json_object *x = json_object_new_object();
 
-            put_str(x, "vm", f->vms[v->vm].name);
-            put_str(x, "from", f->hosts[v->src].name);
-            put_str(x, "to", f->hosts[v->dst].name);
-            put_num(x, "start_s", v->start_s);
-            put_num(x, "end_s", v->end_s);
-            put_num(x, "total_time_s", v->end_s - v->start_s);
-            put_num(x, "downtime_s", v->downtime_s);
-            put_num(x, "bytes", v->bytes);
-            put_str(x, "outcome", sim_outcome_name(v->outcome));
+            sim_json_put_str(x, "vm", f->vms[v->vm].name);
+            sim_json_put_str(x, "from", f->hosts[v->src].name);
+            sim_json_put_str(x, "to", f->hosts[v->dst].name);
+            sim_json_put_num(x, "start_s", v->start_s);
+            sim_json_put_num(x, "end_s", v->end_s);
+            sim_json_put_num(x, "total_time_s", v->end_s - v->start_s);
+            sim_json_put_num(x, "downtime_s", v->downtime_s);
+            sim_json_put_num(x, "bytes", v->bytes);
+            sim_json_put_str(x, "outcome", sim_outcome_name(v->outcome));
             json_object_object_add(x, "predictions",
                                    json_object_new_int((int)v->predictions));
             json_object_array_add(arr, x);
@@ -815,9 +799,9 @@ static void print_plan(const struct plan_opts *o, const struct sim_fleet *f,
         arr = json_object_new_array();
         for (size_t l = 0; l < f->nlinks; l++) {
             lk = json_object_new_object();
-            put_str(lk, "a", f->hosts[f->links[l].a].name);
-            put_str(lk, "b", f->hosts[f->links[l].b].name);
-            put_num(lk, "bytes", best->link_bytes[l]);
+            sim_json_put_str(lk, "a", f->hosts[f->links[l].a].name);
+            sim_json_put_str(lk, "b", f->hosts[f->links[l].b].name);
+            sim_json_put_num(lk, "bytes", best->link_bytes[l]);
             json_object_array_add(arr, lk);
         }
         json_object_object_add(jo, "links", arr);

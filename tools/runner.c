@@ -427,6 +427,19 @@ static int create_guest(struct runner *R, unsigned k, char *err,
     return 0;
 }
 
+/* Start one of our hidden child modes in host h's namespace and wait for
+ * its "ready" line; *pid is 0 when it could not be started. */
+static int start_child(const struct runner *R, enum tb_host h,
+                       const char *log, const char **args, pid_t *pid)
+{
+    *pid = spawn_in(R, h, log, args);
+    if (*pid < 0) {
+        *pid = 0;
+        return MIG_EIO;
+    }
+    return wait_for(R, log, "ready", *pid, 5.0);
+}
+
 static int start_probe(struct runner *R, unsigned k, char *out, size_t len)
 {
     char port[8], ival[32], log[300];
@@ -443,12 +456,7 @@ static int start_probe(struct runner *R, unsigned k, char *out, size_t len)
     args[4] = ival;
     args[5] = out;
     args[6] = NULL;
-    R->probe = spawn_in(R, TB_CL, log, args);
-    if (R->probe < 0) {
-        R->probe = 0;
-        return MIG_EIO;
-    }
-    return wait_for(R, log, "ready", R->probe, 5.0);
+    return start_child(R, TB_CL, log, args, &R->probe);
 }
 
 static int start_capture(struct runner *R, unsigned k, char *out, size_t len,
@@ -468,12 +476,7 @@ static int start_capture(struct runner *R, unsigned k, char *out, size_t len,
     args[4] = snap;
     args[5] = port;
     args[6] = NULL;
-    R->capture = spawn_in(R, TB_H2, log, args);
-    if (R->capture < 0) {
-        R->capture = 0;
-        return MIG_EIO;
-    }
-    return wait_for(R, log, "ready", R->capture, 5.0);
+    return start_child(R, TB_H2, log, args, &R->capture);
 }
 
 static void jset(struct json_object *o, const char *k, struct json_object *v)

@@ -17,18 +17,11 @@ set -u
 miglab=${MIGLAB_BIN:-build/miglab}
 src=${MIGLAB_SRCDIR:-.}
 tmp=$(mktemp -d)
-fails=0 checks=0
+name=run_quickstart
 start=$(date +%s)
-
-skip() { echo "run_quickstart: skipped: $*"; rm -rf "$tmp"; exit 77; }
-ok() { checks=$((checks + 1)); }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, TUN)"
-command -v ip >/dev/null || skip "iproute2 'ip' not installed"
-ip netns list >/dev/null 2>&1 || skip "'ip netns' unavailable"
-[ -c /dev/net/tun ] || skip "/dev/net/tun missing"
-command -v python3 >/dev/null || skip "python3 not installed"
+# shellcheck source=tests/integration/lib.bash
+. "$src/tests/integration/lib.bash"
+need_netns
 trap 'rm -rf "$tmp"' EXIT
 
 rep=$tmp/report

@@ -12,18 +12,11 @@ set -u
 miglab=${MIGLAB_BIN:-build/miglab}
 src=${MIGLAB_SRCDIR:-.}
 tmp=$(mktemp -d)
-fails=0 checks=0
+name=run_scenarios
 start=$(date +%s)
-
-skip() { echo "run_scenarios: skipped: $*"; rm -rf "$tmp"; exit 77; }
-ok() { checks=$((checks + 1)); }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, TUN)"
-command -v ip >/dev/null || skip "iproute2 'ip' not installed"
-ip netns list >/dev/null 2>&1 || skip "'ip netns' unavailable"
-[ -c /dev/net/tun ] || skip "/dev/net/tun missing"
-command -v python3 >/dev/null || skip "python3 not installed"
+# shellcheck source=tests/integration/lib.bash
+. "$src/tests/integration/lib.bash"
+need_netns
 trap 'rm -rf "$tmp"' EXIT
 
 for s in xm-live-lan lossy-wan admission-refused; do

@@ -16,6 +16,7 @@
 #include "guest_emu.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -128,11 +130,20 @@ static void stamp(void *arg, uint64_t pfn)
                    (atomic_fetch_add_explicit(&v->writes, 1,
                                               memory_order_relaxed) + 1);
 
+    uint64_t busy = MIG_EMU_STAMP_BUSY;
+
     while (atomic_flag_test_and_set_explicit(lock, memory_order_acquire))
         ;
-    memcpy(p, &pfn, 8);
+    /* The pfn word marks the stamp busy until it is whole, so a process
+     * killed in the middle leaves a mark recovery can see (stores reach a
+     * shared mapping in program order on x86; the fences keep the
+     * compiler from reordering them). */
+    memcpy(p, &busy, 8);
+    atomic_signal_fence(memory_order_seq_cst);
     memcpy(p + 8, &gen, 8);
     memcpy(p + 16 + 8 * (gen % STAMP_SLOTS), &gen, 8);
+    atomic_signal_fence(memory_order_seq_cst);
+    memcpy(p, &pfn, 8);
     atomic_flag_clear_explicit(lock, memory_order_release);
     atomic_fetch_or_explicit(&e->dirty[pfn / 64], 1ULL << (pfn % 64),
                              memory_order_release);
@@ -606,6 +617,45 @@ static const struct mig_guest_ops emu_ops = {
     .start = emu_start,
 };
 
+/* Anonymous memory, or the file cfg->mem_path mapped shared (zeroed
+ * unless cfg->mem_keep, which wants the file exactly that size). */
+static int map_memory(struct emu *e, const struct mig_guest_emu_cfg *cfg,
+                      char *err, size_t errlen)
+{
+    struct stat st;
+    int fd = -1, rc = 0;
+
+    if (!cfg->mem_path) {
+        e->mem = mmap(NULL, cfg->mem_bytes, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    } else {
+        fd = open(cfg->mem_path, O_RDWR | O_CREAT | O_CLOEXEC |
+                  (cfg->mem_keep ? 0 : O_TRUNC), 0600);
+        if (fd < 0 || fstat(fd, &st))
+            goto out_errno;
+        if (cfg->mem_keep && (uint64_t)st.st_size != cfg->mem_bytes) {
+            close(fd);
+            errf(err, errlen, "emu: memory file has the wrong size");
+            return MIG_EINVAL;
+        }
+        if (!cfg->mem_keep && ftruncate(fd, (off_t)cfg->mem_bytes))
+            goto out_errno;
+        e->mem = mmap(NULL, cfg->mem_bytes, PROT_READ | PROT_WRITE,
+                      MAP_SHARED, fd, 0);
+        close(fd);
+        fd = -1;
+    }
+    if (e->mem != MAP_FAILED)
+        return 0;
+out_errno:
+    rc = -errno;
+    if (fd >= 0)
+        close(fd);
+    e->mem = NULL;
+    errf(err, errlen, "emu: cannot map guest memory");
+    return rc;
+}
+
 int mig_guest_emu_new(const struct mig_guest_emu_cfg *cfg,
                       struct mig_guest **out, char *err, size_t errlen)
 {
@@ -651,14 +701,9 @@ int mig_guest_emu_new(const struct mig_guest_emu_cfg *cfg,
         rc = MIG_ENOMEM;
         goto out_destroy;
     }
-    e->mem = mmap(NULL, cfg->mem_bytes, PROT_READ | PROT_WRITE,
-                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (e->mem == MAP_FAILED) {
-        rc = -errno;
-        e->mem = NULL;
-        errf(err, errlen, "emu: cannot map guest memory");
+    rc = map_memory(e, cfg, err, errlen);
+    if (rc)
         goto out_destroy;
-    }
     e->mem_bytes = cfg->mem_bytes;
     (void)madvise(e->mem, e->mem_bytes, MADV_NOHUGEPAGE);
     rc = sim_workload_parse(cfg->workload ? cfg->workload : "idle", NULL,
@@ -684,9 +729,23 @@ int mig_guest_emu_create(void *opaque, const struct mig_guest_desc *desc,
                          struct mig_guest **out, char *err, size_t errlen)
 {
     const uint64_t *capp = opaque;
-    struct mig_guest_emu_cfg cfg = { .vcpus = desc->vcpus };
     long phys = sysconf(_SC_PHYS_PAGES);
-    uint64_t cap;
+
+    /* Without an explicit cap, never accept more than the machine has: the
+     * size comes from the peer. */
+    return mig_guest_emu_create_at(
+        desc, capp ? *capp
+                   : phys > 0 ? (uint64_t)phys * (uint64_t)sysconf(_SC_PAGESIZE)
+                              : UINT64_MAX,
+        NULL, out, err, errlen);
+}
+
+int mig_guest_emu_create_at(const struct mig_guest_desc *desc, uint64_t cap,
+                            const char *mem_path, struct mig_guest **out,
+                            char *err, size_t errlen)
+{
+    struct mig_guest_emu_cfg cfg = { .vcpus = desc->vcpus,
+                                     .mem_path = mem_path };
 
     *out = NULL;
     if (desc->nr_pages == 0 || desc->nr_pages > MIG_PFN_MASK) {
@@ -694,11 +753,6 @@ int mig_guest_emu_create(void *opaque, const struct mig_guest_desc *desc,
         return MIG_EINVAL;
     }
     cfg.mem_bytes = desc->nr_pages * MIG_PAGE_SIZE;
-    /* Without an explicit cap, never accept more than the machine has: the
-     * size comes from the peer. */
-    cap = capp ? *capp
-               : phys > 0 ? (uint64_t)phys * (uint64_t)sysconf(_SC_PAGESIZE)
-                          : UINT64_MAX;
     if (cfg.mem_bytes > cap) {
         if (err && errlen)
             snprintf(err, errlen, "not enough memory: guest needs %llu "
@@ -773,6 +827,34 @@ uint64_t mig_guest_emu_check_stamps(struct mig_guest *g, uint64_t *first_bad)
         }
     }
     return bad;
+}
+
+uint64_t mig_guest_emu_repair_stamps(struct mig_guest *g)
+{
+    struct emu *e = to_emu(g);
+    uint64_t fixed = 0;
+
+    if (e->started)
+        return 0;
+    for (uint64_t pfn = 0; pfn < e->npages; pfn++) {
+        uint8_t *p = e->mem + pfn * MIG_PAGE_SIZE;
+        uint64_t spfn, gen;
+
+        memcpy(&spfn, p, 8);
+        if (spfn != MIG_EMU_STAMP_BUSY)
+            continue;
+        memcpy(&gen, p + 8, 8);
+        if (gen == 0) {
+            /* The first stamp of a fresh page, cut before its generation:
+             * the page was never written. */
+            memset(p, 0, 8);
+        } else {
+            memcpy(p + 16 + 8 * (gen % STAMP_SLOTS), &gen, 8);
+            memcpy(p, &pfn, 8);
+        }
+        fixed++;
+    }
+    return fixed;
 }
 
 uint64_t mig_guest_emu_step(struct mig_guest *g, double dt)

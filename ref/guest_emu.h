@@ -4,12 +4,14 @@
  * vCPU threads that write it as a sim/workload generator dictates.
  *
  * Memory is an anonymous private mapping (MADV_NOHUGEPAGE, so dirty state is
- * per 4 KiB page).  Each of the N vCPU threads drives its own sim_wgen
+ * per 4 KiB page), or with mem_path a shared mapping of a file, so the
+ * memory outlives the process as a Xen domain outlives xl (docs/faults.md).  Each of the N vCPU threads drives its own sim_wgen
  * (seed = guest seed + vcpu index, rate = workload rate / N) in small steps
  * of the real clock (CLOCK_MONOTONIC).  Every write stamps the page:
  *
  *   off size  meaning
- *     0    8  pfn (little-endian host order)
+ *     0    8  pfn (little-endian host order); MIG_EMU_STAMP_BUSY while
+ *              the stamp is being written (a crash can leave it)
  *     8    8  generation: (vcpu index << 56) | that vCPU's write count
  *    16+   8  the generation again, at offset 16 + 8 * (generation % 510)
  *
@@ -36,6 +38,7 @@
 
 #define MIG_EMU_GEN_FORMAT  0x454d5532U     /* "EMU2" */
 #define MIG_EMU_MAX_VCPUS   64U
+#define MIG_EMU_STAMP_BUSY  UINT64_MAX
 
 struct mig_guest_emu_cfg {
     uint64_t mem_bytes;         /* multiple of 4096, >= 4096 */
@@ -43,6 +46,9 @@ struct mig_guest_emu_cfg {
     const char *workload;       /* sim/workload.h spec; NULL = "idle" */
     uint64_t seed;
     double step_s;              /* vCPU time step; 0 = 1 ms */
+    const char *mem_path;       /* memory file (tmpfs); NULL = anonymous */
+    bool mem_keep;              /* map the file's contents as they are
+                                   (recovery); else it starts zeroed */
 };
 
 /*
@@ -63,6 +69,23 @@ int mig_guest_emu_new(const struct mig_guest_emu_cfg *cfg,
  */
 int mig_guest_emu_create(void *opaque, const struct mig_guest_desc *desc,
                          struct mig_guest **out, char *err, size_t errlen);
+
+/*
+ * mig_guest_emu_create() with an explicit cap in bytes and the memory in
+ * the file mem_path (NULL = anonymous), zeroed first.
+ */
+int mig_guest_emu_create_at(const struct mig_guest_desc *desc, uint64_t cap,
+                            const char *mem_path, struct mig_guest **out,
+                            char *err, size_t errlen);
+
+/*
+ * Finish the stamps a crash interrupted (pfn word MIG_EMU_STAMP_BUSY):
+ * the pfn and the generation's slot are written again from the stamp's
+ * generation word, or the page reads as never written when that word is
+ * 0.  Only on a recovered guest, before it starts.  Returns the number of
+ * pages repaired.
+ */
+uint64_t mig_guest_emu_repair_stamps(struct mig_guest *g);
 
 /* Page writes done so far, all vCPUs (includes migrated-in counts). */
 uint64_t mig_guest_emu_writes(struct mig_guest *g);

@@ -175,18 +175,26 @@ static void net_down(struct mig_host *h, struct hguest *e)
         (void)mig_ip_addr(h->guest_dev, e->ip, 0, err, sizeof(err));
 }
 
-/* Unlink and free the entry (and its guest). */
-void mig__host_remove(struct mig_host *h, struct hguest *dead)
+/* Unlink and free the entry (and its guest); with files, its state files
+ * go too (the guest is gone for good). */
+static void drop(struct mig_host *h, struct hguest *dead, bool files)
 {
     for (struct hguest **pp = &h->guests; *pp; pp = &(*pp)->next) {
         if (*pp == dead) {
             *pp = dead->next;
             net_down(h, dead);
             mig_guest_free(dead->g);
+            if (files && h->state_dir[0])
+                mig_hstate_remove(h->state_dir, dead->name);
             free(dead);
             return;
         }
     }
+}
+
+void mig__host_remove(struct mig_host *h, struct hguest *dead)
+{
+    drop(h, dead, true);
 }
 
 /* Connections shut down on exit: control clients and migration channels. */
@@ -215,6 +223,7 @@ void mig__host_track(struct mig_host *h, int fd, bool on)
 struct incoming {
     struct mig_host *h;
     struct hguest *entry;       /* reserved at admission */
+    struct mig_guest *g;        /* the receiver's copy; not ours to free */
 };
 
 static void take_console(struct hguest *g, const char *config)
@@ -284,6 +293,13 @@ static int admit(void *opaque, const struct mig_admit_req *req, char *err,
             in->entry->state = MIG_HG_INCOMING;
             in->entry->vcpus = req->vcpus;
             take_console(in->entry, req->config);
+            rc = mig__host_persist(h, in->entry, MIG_GPHASE_INCOMING);
+            if (rc) {
+                snprintf(err, errlen, "host %s cannot record guest %s",
+                         h->name, req->name);
+                mig__host_remove(h, in->entry);
+                in->entry = NULL;
+            }
         }
     }
     pthread_mutex_unlock(&h->lock);
@@ -294,7 +310,8 @@ static int create(void *opaque, const struct mig_guest_desc *desc,
                   struct mig_guest **out, char *err, size_t errlen)
 {
     struct incoming *in = opaque;
-    uint64_t cap;
+    char path[512];
+    int rc;
 
     *out = NULL;
     if (!in->entry) {
@@ -302,21 +319,52 @@ static int create(void *opaque, const struct mig_guest_desc *desc,
         snprintf(err, errlen, "guest arrived without an xl save header");
         return MIG_ERANGE;
     }
+    rc = mig__host_mem_path(in->h, in->entry->name, path, sizeof(path));
+    if (rc)
+        return rc;
     /* SPEC host-protocol.md: GUEST_INFO may not exceed what was admitted. */
-    cap = in->entry->mem;
-    return mig_guest_emu_create(&cap, desc, out, err, errlen);
+    rc = mig_guest_emu_create_at(desc, in->entry->mem,
+                                 path[0] ? path : NULL, out, err, errlen);
+    in->g = *out;
+    return rc;
+}
+
+/*
+ * Receiver phase hook: at GO the copy becomes the guest (recorded as
+ * "started" before it starts, so a crash from here on recovers it
+ * running); then the test fault, if one is armed.
+ */
+static int recv_phase(void *opaque, enum mig_phase p, unsigned n,
+                      struct mig_chan *ch)
+{
+    struct incoming *in = opaque;
+    struct mig_host *h = in->h;
+    int rc = 0;
+
+    if (p == MIG_PHASE_GO && in->entry && in->g) {
+        pthread_mutex_lock(&h->lock);
+        mig_guest_emu_workload(in->g, in->entry->workload,
+                               sizeof(in->entry->workload));
+        rc = mig__host_persist(h, in->entry, MIG_GPHASE_STARTED);
+        pthread_mutex_unlock(&h->lock);
+    }
+    if (!rc && h->has_fault)
+        rc = mig_fault_fire(&h->fault, MIG_FAULT_RECV, p, n, ch);
+    return rc;
 }
 
 static void incoming_run(struct mig_host *h, struct mig_chan *ch)
 {
     struct incoming in = { .h = h };
     struct mig_recv_opts o = { .create = create, .create_opaque = &in,
-                               .admit = admit, .admit_opaque = &in };
+                               .admit = admit, .admit_opaque = &in,
+                               .phase = recv_phase, .phase_opaque = &in };
     struct mig_recv_info info;
     struct mig_guest *g = NULL;
     char wl[256];
     int rc;
 
+    mig_chan_set_timeout(ch, h->timeout_ms);
     mig__host_track(h, ch->rfd, true);
     rc = mig_receive(ch, &o, &g, &info);
     mig__host_track(h, ch->rfd, false);
@@ -338,6 +386,7 @@ static void incoming_run(struct mig_host *h, struct mig_chan *ch)
                           in.entry->from[0] ? in.entry->from : "?");
         else
             mig__host_log(in.entry, "resumed on host %s", h->name);
+        (void)mig__host_persist(h, in.entry, MIG_GPHASE_RUNNING);
         mig__host_net_up(h, in.entry);
     }
     pthread_mutex_unlock(&h->lock);
@@ -377,10 +426,15 @@ static int emit_fd(void *opaque, const char *line)
 static void control_run(struct mig_host *h, int fd)
 {
     char *buf = malloc(MIG_HOST_LINE_MAX + 1);
+    struct timeval tv = { .tv_sec = MIG_HOST_CTL_TIMEOUT_MS / 1000 };
     size_t have = 0;
 
     if (!buf)
         return;
+    /* A client that neither sends a request nor reads its reply does not
+     * hold a worker forever. */
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     mig__host_track(h, fd, true);
     for (;;) {
         char *nl;
@@ -557,6 +611,25 @@ int mig_host_new(const struct mig_host_cfg *cfg, struct mig_host **out,
     snprintf(h->control, sizeof(h->control), "%s",
              cfg->control_path ? cfg->control_path
                                : MIG_HOST_CONTROL_DEFAULT);
+    h->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms
+                                        : MIG_CHAN_TIMEOUT_MS;
+    if (cfg->state_dir &&
+        (!cfg->state_dir[0] ||
+         snprintf(h->state_dir, sizeof(h->state_dir), "%s",
+                  cfg->state_dir) >= (int)sizeof(h->state_dir) - 80)) {
+        snprintf(err, errlen, "bad state directory '%s'", cfg->state_dir);
+        rc = MIG_EINVAL;
+        goto out_free;
+    }
+    if (cfg->fault) {
+        rc = mig_fault_parse(cfg->fault, &h->fault, err, errlen);
+        if (rc)
+            goto out_free;
+        /* Longer than the peer's timeout (the same --timeout): it must
+         * have given up before the stalled side goes on. */
+        h->fault.stall_ms = 2 * h->timeout_ms + 1000;
+        h->has_fault = true;
+    }
     rc = mig_tcp_listen(cfg->listen_host, cfg->listen_port, 16, &h->tcp_fd,
                         &h->port);
     if (rc) {
@@ -570,6 +643,11 @@ int mig_host_new(const struct mig_host_cfg *cfg, struct mig_host **out,
     if (rc)
         goto out_free;
     h->bound = true;
+    if (h->state_dir[0]) {
+        rc = mig__host_recover(h, err, errlen);
+        if (rc)
+            goto out_free;
+    }
     *out = h;
     return 0;
 
@@ -626,8 +704,10 @@ void mig_host_free(struct mig_host *h)
             shutdown(h->conn_fd[i], SHUT_RDWR);
     pthread_mutex_unlock(&h->lock);
     reap(h, true);
+    /* With a state directory the files stay: the next daemon on it brings
+     * the guests back (docs/faults.md). */
     while (h->guests)
-        mig__host_remove(h, h->guests);
+        drop(h, h->guests, false);
     if (h->tcp_fd >= 0)
         close(h->tcp_fd);
     if (h->ctl_fd >= 0)

@@ -29,6 +29,7 @@
 #define MIG_HOST_LINE_MAX        65536U     /* request line, '\n' included */
 #define MIG_HOST_NAME_MAX        63U        /* guest and host names */
 #define MIG_HOST_LOG_LINES       64U        /* console lines kept per guest */
+#define MIG_HOST_CTL_TIMEOUT_MS  60000      /* control client idle/send */
 
 struct mig_host_cfg {
     const char *listen_host;    /* NULL = any */
@@ -38,6 +39,13 @@ struct mig_host_cfg {
     const char *name;           /* NULL = "host" */
     const char *guest_dev;      /* interface guests' addresses live on;
                                    NULL = heartbeats on 127.0.0.1 */
+    const char *state_dir;      /* guests' memory and phase files, so they
+                                   survive a daemon crash (docs/faults.md);
+                                   NULL = anonymous memory */
+    int timeout_ms;             /* per-operation migration timeout;
+                                   0 = MIG_CHAN_TIMEOUT_MS */
+    const char *fault;          /* fault spec (fault.h), test interface;
+                                   NULL = none */
 };
 
 struct mig_host;
@@ -45,7 +53,8 @@ struct mig_host;
 /*
  * Bind the TCP listener and the control socket (parent directory created
  * 0700 when missing, socket 0600; a stale socket nobody answers on is
- * replaced, a live one is an error).  On success *out is owned by the
+ * replaced, a live one is an error), then recover the guests of
+ * cfg->state_dir (docs/faults.md).  On success *out is owned by the
  * caller (mig_host_free()).  MIG_EINVAL (bad cfg), -errno, MIG_ENOMEM; a
  * line in err.
  */

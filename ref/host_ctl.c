@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * host_ctl.c - the host daemon's control requests (host.h,
- * docs/host-protocol.md): create, list, console, destroy and migrate.  A
+ * docs/host-protocol.md): create, list, console, destroy, migrate, and
+ * for the undefined state after a failed commit resume and verify
+ * (docs/faults.md).  A
  * request is one JSON object; every reply ends with one object carrying
  * "ok".  Input from the control socket is checked like any other input:
  * wrong types, missing keys and bad values get {"ok": false, "kind":
@@ -9,6 +11,7 @@
  */
 #include "host_int.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 #include "migrate.h"
 #include "scenario.h"
 #include "sender.h"
+#include "xxhash.h"
 
 struct ctl {
     struct mig_host *h;
@@ -30,7 +34,7 @@ static const char *const state_name[] = {
     [MIG_HG_RUNNING] = "running",
     [MIG_HG_INCOMING] = "incoming",
     [MIG_HG_MIGRATING] = "migrating",
-    [MIG_HG_PAUSED] = "paused",
+    [MIG_HG_PAUSED] = "undefined",
 };
 
 static int send_obj(struct ctl *c, struct json_object *o)
@@ -140,7 +144,7 @@ static int do_create(struct ctl *c)
     struct mig_guest *g = NULL;
     struct hguest *e;
     const char *name, *ip = NULL;
-    char err[320], sz[32];
+    char err[320], sz[32], path[512];
     int rc = 0;
 
     name = guest_name(c, &rc);
@@ -177,7 +181,10 @@ static int do_create(struct ctl *c)
     if (!e)
         return reply_err(c, "failed", "out of memory");
     err[0] = '\0';
-    rc = mig_guest_emu_new(&cfg, &g, err, sizeof(err));
+    rc = mig__host_mem_path(h, name, path, sizeof(path));
+    cfg.mem_path = path[0] ? path : NULL;
+    if (!rc)
+        rc = mig_guest_emu_new(&cfg, &g, err, sizeof(err));
     if (!rc) {
         rc = g->ops->start(g);
         if (rc)
@@ -197,6 +204,7 @@ static int do_create(struct ctl *c)
         mig__host_log(e, "created on host %s: %s, %u vCPU%s, workload %s",
                       h->name, mig_host_format_size(sz, sizeof(sz), mem),
                       e->vcpus, e->vcpus == 1 ? "" : "s", e->workload);
+        (void)mig__host_persist(h, e, MIG_GPHASE_RUNNING);
         mig__host_net_up(h, e);
     }
     pthread_mutex_unlock(&h->lock);
@@ -236,6 +244,9 @@ static int do_list(struct ctl *c)
                                                (int)e->vcpus));
         json_object_object_add(g, "state", json_object_new_string(
                                                state_name[e->state]));
+        if (e->state == MIG_HG_PAUSED)
+            json_object_object_add(g, "hint", json_object_new_string(
+                                                  MIG_HOST_UNDEFINED_HINT));
         json_object_object_add(g, "workload",
                                json_object_new_string(e->workload));
         json_object_object_add(g, "writes", json_object_new_int64(
@@ -406,6 +417,37 @@ static void on_pass(void *opaque, const struct sim_pass *p)
     (void)send_obj(c, o);
 }
 
+struct outgoing {
+    struct mig_host *h;
+    struct hguest *e;           /* MIGRATING: stays valid */
+};
+
+/*
+ * Sender phase hook: record where the commit stands before each step that
+ * changes what a restarted daemon must do (suspended, GO about to go out,
+ * the destination reported its copy running), then fire the test fault.
+ * A failure to record "go-sent" stops short of GO.
+ */
+static int send_phase(void *opaque, enum mig_phase p, unsigned n,
+                      struct mig_chan *ch)
+{
+    struct outgoing *out = opaque;
+    struct mig_host *h = out->h;
+    int rc = 0;
+
+    pthread_mutex_lock(&h->lock);
+    if (p == MIG_PHASE_STOP_COPY)
+        rc = mig__host_persist(h, out->e, MIG_GPHASE_SUSPENDED);
+    else if (p == MIG_PHASE_GO)
+        rc = mig__host_persist(h, out->e, MIG_GPHASE_GO_SENT);
+    else if (p == MIG_PHASE_REPORT && h->state_dir[0])
+        mig_hstate_remove(h->state_dir, out->e->name);
+    pthread_mutex_unlock(&h->lock);
+    if (!rc && h->has_fault)
+        rc = mig_fault_fire(&h->fault, MIG_FAULT_SEND, p, n, ch);
+    return rc;
+}
+
 /* {"from": host, "seed": n, "console": [lines]} for the destination. */
 static char *host_json(struct mig_host *h, struct hguest *e)
 {
@@ -439,8 +481,9 @@ static int do_migrate(struct ctl *c)
     struct json_object *reply, *res;
     struct mig_run run;
     struct hguest *e;
+    struct outgoing og = { .h = h };
     const char *name, *dst = NULL;
-    uint64_t port = 0;
+    uint64_t port = 0, timeout_s = 0;
     bool live = false;
     char *hj;
     int rc = 0;
@@ -450,9 +493,11 @@ static int do_migrate(struct ctl *c)
         return rc;
     if (get_str(c, "host", &dst) || !dst[0] ||
         get_u64(c, "port", 65535, &port) || port == 0 ||
-        get_bool(c, "live", &live) < 0)
+        get_bool(c, "live", &live) < 0 ||
+        get_u64(c, "timeout", 86400, &timeout_s) < 0)
         return reply_err(c, "input", "\"host\" (string), \"port\" "
-                         "(1..65535) and \"live\" (boolean) expected");
+                         "(1..65535), \"live\" (boolean) and \"timeout\" "
+                         "(seconds, 0..86400) expected");
     mig_send_opts_defaults(&o);
     if (policy_from_req(c, &o.policy, &rc))
         return rc;
@@ -462,6 +507,8 @@ static int do_migrate(struct ctl *c)
     o.admission = true;
     o.progress = on_pass;
     o.progress_opaque = c;
+    o.phase = send_phase;
+    o.phase_opaque = &og;
 
     pthread_mutex_lock(&h->lock);
     e = mig__host_find(h, name);
@@ -480,18 +527,24 @@ static int do_migrate(struct ctl *c)
     pthread_mutex_lock(&h->lock);
     mig__host_log(e, "%s migration from host %s to %s:%u", live ? "live"
                   : "cold", h->name, dst, (unsigned)port);
+    (void)mig__host_persist(h, e, MIG_GPHASE_MIGRATING);
     hj = host_json(h, e);
     pthread_mutex_unlock(&h->lock);
+    og.e = e;
     o.name = e->name;
     o.host_json = hj;
     mig_run_init(&run);
-    rc = mig_chan_tcp_connect(dst, (uint16_t)port, 5000, NULL, &ch);
+    rc = mig_chan_tcp_connect(dst, (uint16_t)port,
+                              timeout_s ? (int)timeout_s * 1000
+                                        : h->timeout_ms, NULL, &ch);
     if (rc) {
         snprintf(run.msg, sizeof(run.msg), "migration failed, guest resumed "
                  "at source: cannot connect to %s:%u: %s", dst,
                  (unsigned)port, mig_strerror(rc));
         run.resumed_at_source = true;
     } else {
+        mig_chan_set_timeout(ch, timeout_s ? (int)timeout_s * 1000
+                                           : h->timeout_ms);
         mig__host_track(h, ch->rfd, true);
         rc = mig_send(e->g, ch, &o, &run);
         mig__host_track(h, ch->rfd, false);
@@ -508,6 +561,7 @@ static int do_migrate(struct ctl *c)
     } else {
         e->state = MIG_HG_RUNNING;
         mig__host_log(e, "%s", run.msg);
+        (void)mig__host_persist(h, e, MIG_GPHASE_RUNNING);
     }
     pthread_mutex_unlock(&h->lock);
 
@@ -535,6 +589,113 @@ static int do_migrate(struct ctl *c)
     return send_obj(c, reply);
 }
 
+/*
+ * Operator's way out of the undefined state: run the paused guest here.
+ * Only the operator knows the destination does not run it.
+ */
+static int do_resume(struct ctl *c)
+{
+    struct mig_host *h = c->h;
+    struct mig_guest *g;
+    struct hguest *e;
+    const char *name;
+    int rc = 0;
+
+    name = guest_name(c, &rc);
+    if (!name)
+        return rc;
+    pthread_mutex_lock(&h->lock);
+    e = mig__host_find(h, name);
+    if (e && e->state == MIG_HG_PAUSED) {
+        g = e->g;
+        (void)g->ops->set_throttle(g, 0);
+        (void)g->ops->logdirty_disable(g);
+        rc = e->stopped ? g->ops->start(g) : g->ops->resume(g);
+        if (!rc) {
+            e->stopped = false;
+            e->state = MIG_HG_RUNNING;
+            mig__host_log(e, "resumed on host %s by the operator", h->name);
+            (void)mig__host_persist(h, e, MIG_GPHASE_RUNNING);
+            mig__host_net_up(h, e);
+        }
+    } else {
+        rc = e ? 1 : 2;
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (rc == 2)
+        return reply_err(c, "input", "no guest %s on host %s", name, h->name);
+    if (rc == 1)
+        return reply_err(c, "failed", "guest %s is %s, not undefined", name,
+                         state_name[e->state]);
+    if (rc)
+        return reply_err(c, "failed", "cannot resume guest %s: %s", name,
+                         mig_strerror(rc));
+    return send_obj(c, ok_obj());
+}
+
+/*
+ * Check a guest's memory: suspend it (a running one), check every page
+ * stamp, digest the memory with XXH3-64, and let it run again.
+ */
+static int do_verify(struct ctl *c)
+{
+    struct mig_host *h = c->h;
+    struct mig_guest_desc d = { 0 };
+    struct json_object *o;
+    struct hguest *e;
+    const char *name;
+    uint64_t bad = 0, first = UINT64_MAX, digest = 0;
+    char hex[20];
+    int rc = 0;
+
+    name = guest_name(c, &rc);
+    if (!name)
+        return rc;
+    pthread_mutex_lock(&h->lock);
+    e = mig__host_find(h, name);
+    if (e && (e->state == MIG_HG_RUNNING || e->state == MIG_HG_PAUSED)) {
+        struct mig_guest *g = e->g;
+        bool run = e->state == MIG_HG_RUNNING;
+
+        if (run)
+            rc = g->ops->suspend(g);
+        if (!rc)
+            rc = g->ops->describe(g, &d);
+        if (!rc) {
+            bad = mig_guest_emu_check_stamps(g, &first);
+            digest = XXH3_64bits(mig_guest_emu_mem(g),
+                                 (size_t)d.nr_pages * 4096);
+        }
+        if (run)
+            (void)g->ops->resume(g);
+    } else {
+        rc = e ? 1 : 2;
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (rc == 2)
+        return reply_err(c, "input", "no guest %s on host %s", name, h->name);
+    if (rc == 1)
+        return reply_err(c, "failed", "guest %s is busy (%s)", name,
+                         state_name[e->state]);
+    if (rc)
+        return reply_err(c, "failed", "cannot verify guest %s: %s", name,
+                         mig_strerror(rc));
+    o = ok_obj();
+    if (o) {
+        snprintf(hex, sizeof(hex), "%016" PRIx64, digest);
+        json_object_object_add(o, "name", json_object_new_string(name));
+        json_object_object_add(o, "pages", json_object_new_int64(
+                                               (int64_t)d.nr_pages));
+        json_object_object_add(o, "bad_pages",
+                               json_object_new_int64((int64_t)bad));
+        if (bad)
+            json_object_object_add(o, "first_bad", json_object_new_int64(
+                                                       (int64_t)first));
+        json_object_object_add(o, "digest", json_object_new_string(hex));
+    }
+    return send_obj(c, o);
+}
+
 static const struct {
     const char *cmd;
     int (*run)(struct ctl *c);
@@ -544,6 +705,8 @@ static const struct {
     { "console", do_console },
     { "destroy", do_destroy },
     { "migrate", do_migrate },
+    { "resume", do_resume },
+    { "verify", do_verify },
 };
 
 int mig_host_request(struct mig_host *h, const char *line,

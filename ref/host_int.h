@@ -13,9 +13,11 @@
 
 #include <json-c/json.h>
 
+#include "fault.h"
 #include "guest.h"
 #include "heartbeat.h"
 #include "host.h"
+#include "host_state.h"
 #include "transport.h"
 
 #define MIG_HOST_MAX_CONN 256U
@@ -28,6 +30,12 @@ enum mig_hg_state {
     MIG_HG_PAUSED,              /* failed after GO: state undefined */
 };
 
+/* What `miglab list` shows for a guest in the undefined state. */
+#define MIG_HOST_UNDEFINED_HINT \
+    "GO was sent but no report came back: if the destination runs the " \
+    "guest, `miglab destroy NAME` here; if it does not, `miglab resume " \
+    "NAME`"
+
 /* One guest of the table; fields under mig_host.lock. */
 struct hguest {
     char name[MIG_HOST_NAME_MAX + 1];
@@ -38,6 +46,7 @@ struct hguest {
     char from[MIG_HOST_NAME_MAX + 1];   /* host it came from, "" if created */
     enum mig_hg_state state;
     struct mig_guest *g;        /* owned; NULL while incoming */
+    bool stopped;               /* g never started (recovered paused) */
     char ip[16];                /* the guest's address, "" = none */
     struct mig_hb *hb;          /* owned heartbeat responder, or NULL */
     char log[MIG_HOST_LOG_LINES][MIG_HOST_LOG_LEN];
@@ -63,6 +72,10 @@ struct mig_host {
     int tcp_fd, ctl_fd;
     uint16_t port;
     bool bound;                 /* control socket ours to unlink */
+    char state_dir[256];        /* "" = guests die with the daemon */
+    int timeout_ms;             /* migration channel, per operation */
+    bool has_fault;
+    struct mig_fault fault;     /* test interface (fault.h) */
     bool stopping;
     int conn_fd[MIG_HOST_MAX_CONN];
     struct hguest *guests;
@@ -78,7 +91,17 @@ uint64_t mig__host_used(const struct mig_host *h);
 /* New entry at the head (state RUNNING, no guest); NULL on ENOMEM. */
 struct hguest *mig__host_add(struct mig_host *h, const char *name,
                              uint64_t mem);
+/* Unlink and free the entry (and its guest), and delete its state files. */
 void mig__host_remove(struct mig_host *h, struct hguest *dead);
+/* Record e's phase in the state directory (no-op without one); logs a
+ * failure to e's console and returns it. */
+int mig__host_persist(struct mig_host *h, struct hguest *e,
+                      enum mig_gphase p);
+/* DIR/NAME.mem, or "" without a state directory. */
+int mig__host_mem_path(struct mig_host *h, const char *name, char *buf,
+                       size_t len);
+/* Load the guests of the state directory (host_state.c). */
+int mig__host_recover(struct mig_host *h, char *err, size_t errlen);
 /* The guest runs here now: heartbeat responder, and with a guest device
  * its address added and announced.  Problems go to its log. */
 void mig__host_net_up(struct mig_host *h, struct hguest *e);

@@ -19,6 +19,18 @@ double mig__now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+const char *mig_phase_name(enum mig_phase phase)
+{
+    static const char *const names[MIG_PHASE_COUNT] = {
+        [MIG_PHASE_HANDSHAKE] = "handshake", [MIG_PHASE_PASS] = "pass",
+        [MIG_PHASE_STOP_COPY] = "stopcopy", [MIG_PHASE_STATE] = "state",
+        [MIG_PHASE_READY] = "ready", [MIG_PHASE_GO] = "go",
+        [MIG_PHASE_REPORT] = "report",
+    };
+
+    return (unsigned)phase < MIG_PHASE_COUNT ? names[phase] : "?";
+}
+
 void mig_run_init(struct mig_run *run)
 {
     memset(run, 0, sizeof(*run));

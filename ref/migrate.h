@@ -51,6 +51,48 @@ struct mig_run {
     char msg[256];              /* outcome in one line ("" on success) */
 };
 
+/*
+ * Protocol phases at which the sender and the receiver call an optional
+ * phase hook (mig_send_opts.phase, mig_recv_opts.phase), in this order.
+ * The host daemon persists its guest's phase there and the fault harness
+ * injects faults there (docs/faults.md).
+ *   HANDSHAKE  sender: xl header sent and admitted; receiver: admission
+ *              answered
+ *   PASS       sender: before live pass n (1-based); receiver: first
+ *              PAGE_DATA batch (n = 1)
+ *   STOP_COPY  sender: guest suspended, before the final pages
+ *   STATE      sender: before the state records; receiver: whole stream
+ *              received, before "ready"
+ *   READY      sender: "ready to unpause" received; receiver: it was sent
+ *   GO         sender: before "cleared to unpause" goes out; receiver: it
+ *              was received, before the guest starts
+ *   REPORT     sender: a zero report was received; receiver: it was sent
+ */
+enum mig_phase {
+    MIG_PHASE_HANDSHAKE,
+    MIG_PHASE_PASS,
+    MIG_PHASE_STOP_COPY,
+    MIG_PHASE_STATE,
+    MIG_PHASE_READY,
+    MIG_PHASE_GO,
+    MIG_PHASE_REPORT,
+    MIG_PHASE_COUNT
+};
+
+struct mig_chan;
+
+/*
+ * Phase hook: called on the migrating thread with the migration channel.
+ * Returns 0 to go on; a nonzero code fails the migration there (before GO
+ * the guest resumes at the source), which is how a daemon that cannot
+ * persist its phase stops short of GO.
+ */
+typedef int mig_phase_fn(void *opaque, enum mig_phase phase, unsigned n,
+                         struct mig_chan *ch);
+
+/* "handshake", "pass", "stopcopy", "state", "ready", "go", "report". */
+const char *mig_phase_name(enum mig_phase phase);
+
 void mig_run_init(struct mig_run *run);
 void mig_run_clear(struct mig_run *run);
 

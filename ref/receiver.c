@@ -35,7 +35,14 @@ struct rcv {
     struct mig_guest *g;
     uint64_t *hashes;
     bool verify;
+    bool paged;                 /* the PASS hook has fired */
 };
+
+/* The caller's phase hook, if any (migrate.h). */
+static int phase(struct rcv *r, enum mig_phase p, unsigned n)
+{
+    return r->o->phase ? r->o->phase(r->o->phase_opaque, p, n, r->ch) : 0;
+}
 
 /* Send one fixed handshake message. */
 static int send_hs(struct mig_chan *ch, enum mig_handshake which)
@@ -137,7 +144,7 @@ static int on_xl_header(void *opaque, const struct mig_xl_header *h)
         rc = rc < 0 ? rc : MIG_ERANGE;
     } else {
         src = send_admission(r, NULL);
-        rc = src;
+        rc = src ? src : phase(r, MIG_PHASE_HANDSHAKE, 0);
     }
     json_object_put(root);
     return rc;
@@ -219,6 +226,13 @@ static int on_page_batch(void *opaque, const uint64_t *pfns,
         snprintf(r->info->msg, sizeof(r->info->msg),
                  "PAGE_DATA before GUEST_INFO");
         return MIG_ECORRUPT;
+    }
+    if (!r->paged) {
+        int rc = phase(r, MIG_PHASE_PASS, 1);
+
+        r->paged = true;
+        if (rc)
+            return rc;
     }
     for (uint32_t i = 0; i < count; i++) {
         uint64_t pfn = MIG_PFN_WORD_PFN(pfns[i]);
@@ -350,7 +364,11 @@ int mig_receive(struct mig_chan *ch, const struct mig_recv_opts *o,
     if (rc)
         goto out_destroy;
     info->stream_s = mig__now() - t0;
-    rc = send_hs(ch, MIG_HS_READY);
+    rc = phase(&r, MIG_PHASE_STATE, 0);
+    if (!rc)
+        rc = send_hs(ch, MIG_HS_READY);
+    if (!rc)
+        rc = phase(&r, MIG_PHASE_READY, 0);
     if (rc)
         goto out_destroy;
     rc = mig_chan_recv_full(ch, go, sizeof(go));
@@ -359,6 +377,12 @@ int mig_receive(struct mig_chan *ch, const struct mig_recv_opts *o,
     if (rc) {
         snprintf(info->msg, sizeof(info->msg), "sender did not clear us to "
                  "unpause: %s", mig_strerror(rc));
+        goto out_destroy;
+    }
+    rc = phase(&r, MIG_PHASE_GO, 0);
+    if (rc) {
+        snprintf(info->msg, sizeof(info->msg), "cleared to unpause, but "
+                 "the phase hook failed: %s", mig_strerror(rc));
         goto out_destroy;
     }
     t1 = mig__now();
@@ -375,6 +399,8 @@ int mig_receive(struct mig_chan *ch, const struct mig_recv_opts *o,
         goto out_destroy;
     }
     rc = mig_chan_send(ch, wb.data, wb.len);
+    if (!rc)
+        (void)phase(&r, MIG_PHASE_REPORT, 0);
     /* The guest runs here now, whatever happens to the channel. */
     if (!rc && r.verify) {
         info->verify = true;

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "guest.h"
+#include "migrate.h"
 #include "transport.h"
 
 /* What the xl save header says about the incoming guest.  Pointers are
@@ -47,6 +48,8 @@ struct mig_recv_opts {
     mig_admit_fn *admit;            /* NULL: admit all (create still checks) */
     void *admit_opaque;
     uint64_t max_pages;             /* decoder pfn bound; 0 = format max */
+    mig_phase_fn *phase;            /* phase hook (migrate.h); NULL = none */
+    void *phase_opaque;
 };
 
 struct mig_recv_info {

@@ -60,6 +60,12 @@ void mig_send_opts_defaults(struct mig_send_opts *o)
     o->verify = true;
 }
 
+/* The caller's phase hook, if any (migrate.h). */
+static int phase(struct snd *s, enum mig_phase p, unsigned n)
+{
+    return s->o->phase ? s->o->phase(s->o->phase_opaque, p, n, s->ch) : 0;
+}
+
 /* Send one fixed handshake message. */
 static int send_hs(struct mig_chan *ch, enum mig_handshake which)
 {
@@ -375,7 +381,10 @@ static int precopy(struct snd *s, double *throttle)
         pages = bytes = 0;
         t1 = t2 = mig__now();
         if (send) {
-            rc = send_pages(s, first ? NULL : s->pending, &pages, &bytes);
+            rc = phase(s, MIG_PHASE_PASS, ps.iteration + 1);
+            if (!rc)
+                rc = send_pages(s, first ? NULL : s->pending, &pages,
+                                &bytes);
             if (rc)
                 return rc;
             t2 = mig__now();
@@ -579,6 +588,11 @@ int mig_send(struct mig_guest *g, struct mig_chan *ch,
         goto out;
     }
     r->setup_s = mig__now() - s.t0;
+    rc = phase(&s, MIG_PHASE_HANDSHAKE, 0);
+    if (rc) {
+        rc = fail_resume(&s, rc, "handshake");
+        goto out;
+    }
     if (o->live) {
         rc = precopy(&s, &thr);
     } else {
@@ -590,7 +604,11 @@ int mig_send(struct mig_guest *g, struct mig_chan *ch,
         rc = fail_resume(&s, rc, "pre-copy");
         goto out;
     }
-    rc = send_pages(&s, s.pending, &pages, &bytes);
+    rc = phase(&s, MIG_PHASE_STOP_COPY, 0);
+    if (!rc)
+        rc = send_pages(&s, s.pending, &pages, &bytes);
+    if (!rc)
+        rc = phase(&s, MIG_PHASE_STATE, 0);
     if (!rc)
         rc = g->ops->save_state(g, &s.wb);
     if (!rc)
@@ -641,6 +659,13 @@ int mig_send(struct mig_guest *g, struct mig_chan *ch,
         goto out;
     }
     t_ready = mig__now();
+    rc = phase(&s, MIG_PHASE_READY, 0);
+    if (!rc)
+        rc = phase(&s, MIG_PHASE_GO, 0);
+    if (rc) {
+        rc = fail_resume(&s, rc, "before GO");
+        goto out;
+    }
     /* Here xl renames the source to NAME--migratedaway. */
     rc = send_hs(ch, MIG_HS_GO);
     t_go = mig__now();
@@ -665,6 +690,8 @@ int mig_send(struct mig_guest *g, struct mig_chan *ch,
         rc = fail_resume(&s, MIG_EREFUSED, "");
         goto out;
     }
+    /* The destination runs the guest: a failing hook changes nothing. */
+    (void)phase(&s, MIG_PHASE_REPORT, 0);
     fill_result(&s, s.t_susp0, s.t_susp1, t_end, t_ready, t_go, t_report);
     if (o->verify) {
         rc = verify(&s);

@@ -50,6 +50,8 @@ struct mig_send_opts {
                                    as "miglab_host"; NULL = none */
     mig_send_progress_fn *progress;     /* NULL = none */
     void *progress_opaque;
+    mig_phase_fn *phase;        /* phase hook (migrate.h); NULL = none */
+    void *phase_opaque;
 };
 
 /* live, xen policy, name "guest", verify on, no time limit. */

@@ -161,8 +161,39 @@ void mig_chan_free(struct mig_chan *ch)
     free(ch);
 }
 
+void mig_chan_inject(struct mig_chan *ch, enum mig_chan_inject what)
+{
+    ch->inject = (int)what;
+}
+
+/* The armed fault on this send: a flipped first byte, or half the bytes
+ * and the write side shut (the peer sees a truncated stream). */
+static int send_injected(struct mig_chan *ch, const void *data, size_t len)
+{
+    uint8_t *copy;
+    int rc;
+
+    if (ch->inject == MIG_INJECT_TRUNCATE) {
+        ch->inject = MIG_INJECT_NONE;
+        rc = ch->ops->send(ch, data, len / 2);
+        mig_chan_shutdown(ch);
+        return rc;
+    }
+    ch->inject = MIG_INJECT_NONE;
+    copy = malloc(len);
+    if (!copy)
+        return MIG_ENOMEM;
+    memcpy(copy, data, len);
+    copy[0] ^= 0xff;
+    rc = ch->ops->send(ch, copy, len);
+    free(copy);
+    return rc;
+}
+
 int mig_chan_send(struct mig_chan *ch, const void *data, size_t len)
 {
+    if (ch->inject && len > 0)
+        return send_injected(ch, data, len);
     return ch->ops->send(ch, data, len);
 }
 
@@ -172,10 +203,11 @@ int mig_chan_sendv(struct mig_chan *ch, const struct iovec *iov,
     struct iovec v[IOV_MAX_LOCAL];
     int i = 0, n;
 
-    if (ch->ops->send != fd_send) {
-        /* Another kind of channel: one send per piece. */
+    if (ch->ops->send != fd_send || ch->inject) {
+        /* Another kind of channel, or an armed fault: one send per
+         * piece. */
         for (int k = 0; k < iovcnt; k++) {
-            int rc = ch->ops->send(ch, iov[k].iov_base, iov[k].iov_len);
+            int rc = mig_chan_send(ch, iov[k].iov_base, iov[k].iov_len);
 
             if (rc)
                 return rc;

@@ -42,6 +42,15 @@ struct mig_chan {
     uint64_t pace_bytes;        /* bytes sent since pace_t0 */
     uint64_t bytes_sent;
     uint64_t bytes_recv;
+    int inject;                 /* enum mig_chan_inject, one-shot */
+};
+
+/* Faults a test can arm on a channel's next send (docs/faults.md). */
+enum mig_chan_inject {
+    MIG_INJECT_NONE,
+    MIG_INJECT_CORRUPT,         /* flip the first byte of the next send */
+    MIG_INJECT_TRUNCATE,        /* send half of it, then shut the write
+                                   side; the send itself reports success */
 };
 
 /* TCP tuning; zero = leave the kernel default. */
@@ -97,6 +106,9 @@ int mig_chan_recv_full(struct mig_chan *ch, void *buf, size_t len);
 void mig_chan_set_timeout(struct mig_chan *ch, int timeout_ms);
 /* Pace sends to rate_Bps bytes/s from now on (0 = unlimited). */
 void mig_chan_set_rate(struct mig_chan *ch, double rate_Bps);
+/* Arm a fault on the next non-empty send (mig_chan_send or _sendv); it
+ * fires once.  For fault-injection tests only. */
+void mig_chan_inject(struct mig_chan *ch, enum mig_chan_inject what);
 /* Shut down the write side (the peer sees end of stream). */
 void mig_chan_shutdown(struct mig_chan *ch);
 

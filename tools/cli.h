@@ -28,6 +28,8 @@ int cmd_list(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_xen(int argc, char **argv);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_guest.c - the guest commands of `miglab`: create, list, migrate,
- * console and destroy.  Each is a client of a host daemon (`miglab host`):
+ * console, destroy, resume and verify.  Each is a client of a host daemon (`miglab host`):
  * it sends one JSON request line on the control socket (--control PATH,
  * else $MIGLAB_CONTROL, else the default path) and prints the reply lines
  * (docs/host-protocol.md).  Exit 0 on success, 1 when the daemon reports a
@@ -25,6 +25,8 @@
 #include "units.h"
 
 #define MAX_POLICY_FLAGS 32
+#define CLIENT_WAIT_S 60            /* a reply line, most commands */
+#define CLIENT_MIGRATE_WAIT_S 900   /* the next line of a migration */
 
 struct gopts {
     const char *cmd;
@@ -32,7 +34,7 @@ struct gopts {
     const char *pos[2];         /* positional arguments */
     int npos;
     bool json, live, help;
-    const char *mem, *workload, *vcpus, *seed, *ip;
+    const char *mem, *workload, *vcpus, *seed, *ip, *timeout;
     const char *pflag[MAX_POLICY_FLAGS], *pval[MAX_POLICY_FLAGS];
     int npolicy;
 };
@@ -41,9 +43,12 @@ static const char *const usages[][2] = {
     { "create", "NAME --mem SIZE [--workload SPEC] [--vcpus N] [--seed N] "
                 "[--ip ADDR]" },
     { "list", "[--json]" },
-    { "migrate", "[--live] NAME HOST[:PORT] [POLICY FLAGS] [--json]" },
+    { "migrate", "[--live] NAME HOST[:PORT] [--timeout SECONDS] "
+                 "[POLICY FLAGS] [--json]" },
     { "console", "NAME" },
     { "destroy", "NAME" },
+    { "resume", "NAME" },
+    { "verify", "NAME [--json]" },
 };
 
 static void help(const char *cmd)
@@ -77,6 +82,10 @@ static void help(const char *cmd)
                "table, or with --json the keys of\n`miglab predict --json` "
                "plus \"integrity\".  Exit 1 when the migration fails.\n"
                "  --live            pre-copy while the guest runs\n"
+               "  --timeout S       per-operation timeout of the migration "
+               "connection\n"
+               "                    (default: the source daemon's "
+               "--timeout, 30 s)\n"
                "  --json            print the measured run as JSON\n"
                "  policy flags as in miglab predict: --policy, "
                "--max-passes, --dirty-threshold,\n"
@@ -85,8 +94,18 @@ static void help(const char *cmd)
                "  --max-sent-factor, --abort-on-stall\n");
     else if (!strcmp(cmd, "console"))
         printf("Print the guest's log (created, migrations, resumes).\n");
+    else if (!strcmp(cmd, "resume"))
+        printf("Run a guest whose state is \"undefined\" (GO was sent, no "
+               "report came back)\nhere.  Only when you know the "
+               "destination does not run it; if it does,\n`miglab destroy "
+               "NAME` this copy instead (docs/faults.md).\n");
+    else if (!strcmp(cmd, "verify"))
+        printf("Suspend the guest for a moment, check every page stamp and "
+               "print the pages\nchecked, the bad pages and an XXH3-64 "
+               "digest of its memory.  Exit 1 when a\nstamp is bad.\n"
+               "  --json            the daemon's reply as JSON\n");
     else
-        printf("Destroy a guest.\n");
+        printf("Destroy a guest (also one in the undefined state).\n");
     printf("  --control PATH    control socket ($MIGLAB_CONTROL, %s)\n",
            MIG_HOST_CONTROL_DEFAULT);
 }
@@ -144,6 +163,8 @@ static int parse(int argc, char **argv, struct gopts *o)
             slot = &o->seed;
         else if (!strcmp(o->cmd, "create") && !strcmp(a, "--ip"))
             slot = &o->ip;
+        else if (!strcmp(o->cmd, "migrate") && !strcmp(a, "--timeout"))
+            slot = &o->timeout;
         if (!slot && !strcmp(o->cmd, "migrate") &&
             is_policy_flag(a + 2, &boolean)) {
             if (o->npolicy == MAX_POLICY_FLAGS) {
@@ -186,8 +207,18 @@ static int dial(const struct gopts *o)
     }
     memcpy(sa.sun_path, path, strlen(path) + 1);
     fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        /* No reply wait is endless: a migration sends a progress line per
+         * pass and its every step has the daemon's timeout, so a silent
+         * daemon is a hung one. */
+        struct timeval tv = { .tv_sec = !strcmp(o->cmd, "migrate")
+                                            ? CLIENT_MIGRATE_WAIT_S
+                                            : CLIENT_WAIT_S };
+
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         return fd;
+    }
     cli_error(o->cmd, "cannot reach the host daemon at %s: %s (is `miglab "
               "host` running? --control PATH)", path, strerror(errno));
     if (fd >= 0)
@@ -286,6 +317,13 @@ static void print_list(struct json_object *r)
                jnum(g, "vcpus"), jstr(g, "state"), jnum(g, "writes"),
                jstr(g, "heartbeat")[0] ? jstr(g, "heartbeat") : "-",
                jstr(g, "workload"));
+    }
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        struct json_object *g = json_object_array_get_idx(arr, i);
+
+        if (jstr(g, "hint")[0])
+            printf("%s is undefined: %s\n", jstr(g, "name"),
+                   jstr(g, "hint"));
     }
 }
 
@@ -431,6 +469,18 @@ static int build(struct gopts *o, struct json_object *req)
                                                 (int64_t)port));
         json_object_object_add(req, "live", json_object_new_boolean(
                                                 o->live));
+        if (o->timeout) {
+            uint64_t t;
+
+            if (sim_parse_uint(o->timeout, 1, 86400, &t)) {
+                cli_error(o->cmd, "bad --timeout '%s' (seconds, 1..86400)",
+                          o->timeout);
+                json_object_put(pol);
+                return CLI_USAGE;
+            }
+            json_object_object_add(req, "timeout",
+                                   json_object_new_int64((int64_t)t));
+        }
         json_object_object_add(req, "policy", pol);
     }
     return 0;
@@ -478,8 +528,9 @@ static int run(int argc, char **argv, const char *cmd)
         json_object_put(rep);
     }
     if (!rep || !json_object_object_get_ex(rep, "ok", &v)) {
-        cli_error(cmd, "the host daemon closed the connection without a "
-                  "reply");
+        cli_error(cmd, "the host daemon %s without a reply",
+                  errno == EAGAIN || errno == EWOULDBLOCK
+                      ? "timed out" : "closed the connection");
         status = CLI_FAILED;
         goto out_close;
     }
@@ -501,12 +552,18 @@ static int run(int argc, char **argv, const char *cmd)
                          JSON_C_TO_STRING_NOSLASHESCAPE));
         else
             print_run(&o, res);
-    } else if (!strcmp(cmd, "list")) {
+    } else if (!strcmp(cmd, "list") || !strcmp(cmd, "verify")) {
         if (o.json)
             puts(json_object_to_json_string_ext(
                 rep, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
-        else
+        else if (!strcmp(cmd, "list"))
             print_list(rep);
+        else
+            printf("guest %s: %.0f pages checked, %.0f bad, memory digest "
+                   "%s\n", jstr(rep, "name"), jnum(rep, "pages"),
+                   jnum(rep, "bad_pages"), jstr(rep, "digest"));
+        if (!strcmp(cmd, "verify") && jnum(rep, "bad_pages") != 0)
+            status = CLI_FAILED;
     } else if (!strcmp(cmd, "console") &&
                json_object_object_get_ex(rep, "lines", &v)) {
         for (size_t i = 0; i < json_object_array_length(v); i++)
@@ -544,4 +601,14 @@ int cmd_console(int argc, char **argv)
 int cmd_destroy(int argc, char **argv)
 {
     return run(argc, argv, "destroy");
+}
+
+int cmd_resume(int argc, char **argv)
+{
+    return run(argc, argv, "resume");
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    return run(argc, argv, "verify");
 }

@@ -2,7 +2,11 @@
 /*
  * cmd_host.c - `miglab host`: run the host daemon of ref/host.h in the
  * foreground until SIGTERM or SIGINT, then shut it down cleanly (guests
- * destroyed, control socket removed).
+ * destroyed, control socket removed; with --state-dir their files stay
+ * and the next daemon on the directory brings them back).
+ *
+ * MIGLAB_FAULT=side:phase[:N]:action (ref/fault.h) arms one fault point:
+ * a test interface for tests/faults/, documented in docs/faults.md.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +19,7 @@
 
 #include "cli.h"
 #include "host.h"
+#include "transport.h"
 #include "units.h"
 
 #define CMD "host"
@@ -36,7 +41,8 @@ static void help(void)
 {
     printf("usage: miglab host --listen ADDR:PORT --mem-capacity SIZE "
            "[--control PATH] [--name NAME]\n"
-           "                  [--guest-dev DEV]\n"
+           "                  [--guest-dev DEV] [--state-dir DIR] "
+           "[--timeout SECONDS]\n"
            "\n"
            "Run a host daemon: it holds emulated guests, accepts incoming "
            "migrations on\nADDR:PORT and serves the miglab CLI on a local "
@@ -53,11 +59,20 @@ static void help(void)
            "arrives, removed\n"
            "                       when it leaves; without it heartbeats "
            "answer on 127.0.0.1\n"
+           "  --state-dir DIR      keep each guest's memory and migration "
+           "phase in DIR (a\n"
+           "                       tmpfs: /dev/shm/..., /run/...), so guests "
+           "survive a crash\n"
+           "                       of the daemon; a daemon started on DIR "
+           "recovers them\n"
+           "  --timeout SECONDS    per-operation timeout of migration "
+           "connections (%d)\n"
            "  --help               this text\n"
            "\n"
            "Prints \"listening on ADDR:PORT control PATH\" once ready.\n"
-           "Protocol: docs/host-protocol.md.\n",
-           MIG_HOST_CONTROL_DEFAULT);
+           "Protocol: docs/host-protocol.md; crashes and faults: "
+           "docs/faults.md.\n",
+           MIG_HOST_CONTROL_DEFAULT, MIG_CHAN_TIMEOUT_MS / 1000);
 }
 
 /* "ADDR:PORT" or "[V6]:PORT" into host (static part of s) and port. */
@@ -87,6 +102,9 @@ int cmd_host(int argc, char **argv)
     int pfd[2] = { -1, -1 }, rc, status = CLI_OK;
 
     cfg.control_path = getenv("MIGLAB_CONTROL");
+    cfg.fault = getenv("MIGLAB_FAULT");
+    if (cfg.fault && !cfg.fault[0])
+        cfg.fault = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
 
@@ -114,6 +132,17 @@ int cmd_host(int argc, char **argv)
             cfg.name = argv[++i];
         } else if (!strcmp(a, "--guest-dev")) {
             cfg.guest_dev = argv[++i];
+        } else if (!strcmp(a, "--state-dir")) {
+            cfg.state_dir = argv[++i];
+        } else if (!strcmp(a, "--timeout")) {
+            uint64_t t;
+
+            if (sim_parse_uint(argv[++i], 1, 86400, &t)) {
+                cli_error(CMD, "bad --timeout '%s' (seconds, 1..86400)",
+                          argv[i]);
+                return CLI_USAGE;
+            }
+            cfg.timeout_ms = (int)t * 1000;
         } else {
             cli_error(CMD, "unknown option '%s' (see --help)", a);
             return CLI_USAGE;

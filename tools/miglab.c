@@ -32,6 +32,8 @@ static const struct command commands[] = {
     { "migrate", cmd_migrate, "migrate a guest to another host (--live)" },
     { "console", cmd_console, "print a guest's log" },
     { "destroy", cmd_destroy, "destroy a guest" },
+    { "resume", cmd_resume, "run a guest left undefined by a failed commit" },
+    { "verify", cmd_verify, "check a guest's page stamps, digest memory" },
     { "run", cmd_run, "perform a scenario on the testbed, compare, report" },
     { "report", cmd_report, "re-render the result of miglab run" },
     { "xen", cmd_xen, "real Xen domains: migrate, receive, dirty (libxl)" },

@@ -9,6 +9,7 @@
 #                   integration tests; ends with "N passed, N failed"
 #   make asan       unit suites and integration tests built with ASan+UBSan
 #   make bench      performance figures (not a test: prints numbers)
+#   make faults     the full fault-injection matrix (docs/faults.md)
 #   make demo       run the built-in default scenario on the testbed and
 #                   report (root + netns; else the prediction, and why)
 #   make fuzz       libFuzzer on the stream and capture decoders
@@ -121,6 +122,11 @@ check-unit: $(MIGLAB) $(TESTS)
 
 check-valgrind: $(MIGLAB) $(TESTS)
 	@TESTS="$(TESTS)" $(TEST_ENV) bash tests/run-all.sh valgrind
+
+# The full fault matrix (docs/faults.md); make check runs a reduced one.
+.PHONY: faults
+faults: $(MIGLAB)
+	@$(TEST_ENV) bash tests/faults/faults.sh --full
 
 check-integration: $(MIGLAB)
 	@TESTS="" $(TEST_ENV) bash tests/run-all.sh integration

@@ -61,6 +61,8 @@ struct emu {
     uint64_t *landed;           /* receiver: pages write_page stored; the
                                    others still hold the mapping's zeros */
     bool stamped;               /* mig_guest_emu_step() wrote pages */
+    bool wl_migrated;           /* a WORKLOAD record arrived ... */
+    bool gen_migrated;          /* ... and so did its GEN_STATE */
     atomic_flag stripe[STAMP_STRIPES];  /* one stamp at a time per page */
     bool logdirty;
     _Atomic double throttle;
@@ -560,10 +562,18 @@ static int emu_load_record(struct mig_guest *g, uint32_t type,
 
     if (e->started)
         return MIG_EINVAL;
-    if (type == MIG_REC_MIGLAB_WORKLOAD)
-        return load_workload(e, body, len);
-    if (type == MIG_REC_MIGLAB_GEN_STATE)
-        return load_gen_state(e, body, len);
+    if (type == MIG_REC_MIGLAB_WORKLOAD) {
+        int rc = load_workload(e, body, len);
+
+        e->wl_migrated |= rc == 0;
+        return rc;
+    }
+    if (type == MIG_REC_MIGLAB_GEN_STATE) {
+        int rc = load_gen_state(e, body, len);
+
+        e->gen_migrated |= rc == 0;
+        return rc;
+    }
     return 0;
 }
 
@@ -575,6 +585,10 @@ static int emu_start(struct mig_guest *g)
 
     if (e->started)
         return MIG_EINVAL;
+    /* A migrated workload without its vCPU state would run a different
+     * guest: refuse to unpause it (the source then resumes its own). */
+    if (e->wl_migrated && !e->gen_migrated)
+        return MIG_ECORRUPT;
     e->stop = false;
     for (i = 0; i < e->nvcpus; i++) {
         rc = pthread_create(&e->vcpu[i].thread, NULL, vcpu_main, &e->vcpu[i]);

@@ -25,7 +25,9 @@
  * memory does not change.  Migrated state (GEN_STATE record, format
  * MIG_EMU_GEN_FORMAT): the seed, each vCPU's write counter and its complete
  * generator state (sim_wgen_state_save()), so the destination continues the
- * very page-write sequence the source would have produced.
+ * very page-write sequence the source would have produced.  A guest that
+ * received a WORKLOAD record but no GEN_STATE refuses to start
+ * (MIG_ECORRUPT): the stream lost its vCPU state.
  */
 #ifndef MIG_GUEST_EMU_H
 #define MIG_GUEST_EMU_H

@@ -643,6 +643,11 @@ int mig_host_new(const struct mig_host_cfg *cfg, struct mig_host **out,
     if (rc)
         goto out_free;
     h->bound = true;
+    /* Accept only what poll() announced: a client that vanished in
+     * between makes accept() fail with EAGAIN instead of blocking the run
+     * loop until the next one. */
+    (void)fcntl(h->tcp_fd, F_SETFL, fcntl(h->tcp_fd, F_GETFL) | O_NONBLOCK);
+    (void)fcntl(h->ctl_fd, F_SETFL, fcntl(h->ctl_fd, F_GETFL) | O_NONBLOCK);
     if (h->state_dir[0]) {
         rc = mig__host_recover(h, err, errlen);
         if (rc)

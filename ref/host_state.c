@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "guest_emu.h"
@@ -267,10 +268,18 @@ static int recover_one(struct mig_host *h, const struct mig_hstate *st,
 
 int mig__host_recover(struct mig_host *h, char *err, size_t errlen)
 {
-    DIR *d = opendir(h->state_dir);
     struct dirent *de;
+    DIR *d;
     int rc = 0;
 
+    /* Like the control socket's directory: made 0700 when missing. */
+    if (mkdir(h->state_dir, 0700) && errno != EEXIST) {
+        rc = -errno;
+        snprintf(err, errlen, "cannot create state directory %s: %s",
+                 h->state_dir, strerror(errno));
+        return rc;
+    }
+    d = opendir(h->state_dir);
     if (!d) {
         rc = -errno;
         snprintf(err, errlen, "cannot open state directory %s: %s",

@@ -256,6 +256,21 @@ send_phases="handshake pass:1 pass:2 stopcopy state ready go report"
 recv_phases="handshake pass state ready go report"
 actions="crash cut stall corrupt truncate"
 
+# The operator commands and the test interface: help, one-line errors.
+preflight() {
+    local c out
+    for c in resume verify; do
+        "$miglab" $c --help | grep -q "usage: miglab $c" ||
+            { fail "$c --help"; nfail=$((nfail + 1)); }
+    done
+    out=$(MIGLAB_FAULT=send:go:explode "$miglab" host --listen 127.0.0.1:0 \
+          --mem-capacity 1G --control "$tmp/x.sock" 2>&1)
+    [ $? -eq 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
+        grep -q "bad fault spec" <<<"$out" ||
+        { fail "bad MIGLAB_FAULT: $out"; nfail=$((nfail + 1)); }
+}
+preflight
+
 printf '%3s  %-26s %-5s %-11s %-11s %s\n' "#" "case" "mode" "expected" \
     "observed" "verdict"
 case $mode in

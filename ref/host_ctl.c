@@ -616,7 +616,9 @@ static int do_resume(struct ctl *c)
             e->state = MIG_HG_RUNNING;
             mig__host_log(e, "resumed on host %s by the operator", h->name);
             (void)mig__host_persist(h, e, MIG_GPHASE_RUNNING);
-            mig__host_net_up(h, e);
+            /* A guest paused by a failed commit kept its responder. */
+            if (!e->hb)
+                mig__host_net_up(h, e);
         }
     } else {
         rc = e ? 1 : 2;

@@ -381,7 +381,8 @@ static int precopy(struct snd *s, double *throttle)
         pages = bytes = 0;
         t1 = t2 = mig__now();
         if (send) {
-            rc = phase(s, MIG_PHASE_PASS, ps.iteration + 1);
+            rc = phase(s, MIG_PHASE_PASS,
+                       (unsigned)s->run->result.live_passes + 1);
             if (!rc)
                 rc = send_pages(s, first ? NULL : s->pending, &pages,
                                 &bytes);

@@ -235,6 +235,9 @@ print("-" if not i.get("checked") else ("ok" if i.get("ok") else "BAD"))' \
     stop_host A
     stop_host B
     trace stopped
+    # Under make asan the daemons' reports land in their stderr.
+    grep -qs "Sanitizer\|runtime error" "$dir"/A.err "$dir"/B.err &&
+        note="sanitizer report in a daemon log"
     if { [ "$obs" = "$exp" ] ||
          { [ "$exp" = undef ] && [ "${obs%+*}" = undef ]; }; } &&
        [ -z "$note" ]; then

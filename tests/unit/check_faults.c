@@ -7,7 +7,8 @@
  * migration over a socketpair, a failing hook before GO resuming the guest
  * at the source, timeouts firing on a silent peer, the channel's injected
  * faults, and file-backed guest memory that outlives its guest with torn
- * stamps repaired.  No timing assertions; every wait is bounded.
+ * stamps repaired, and a daemon recovering a state directory.  No timing
+ * assertions; every wait is bounded.
  */
 #include <check.h>
 #include <errno.h>
@@ -16,11 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "check_main.h"
 #include "fault.h"
 #include "guest_emu.h"
+#include "host.h"
 #include "host_state.h"
 #include "migrate.h"
 #include "receiver.h"
@@ -533,6 +538,172 @@ START_TEST(test_workload_without_state_refuses_to_start)
 }
 END_TEST
 
+/* ---- a daemon recovering its state directory ------------------------ */
+
+struct reply {
+    struct json_object *last;
+};
+
+static int keep_last(void *opaque, const char *line)
+{
+    struct reply *r = opaque;
+
+    json_object_put(r->last);
+    r->last = json_tokener_parse(line);
+    ck_assert_ptr_nonnull(r->last);
+    return 0;
+}
+
+/* One request; the final reply (caller puts). */
+static struct json_object *request(struct mig_host *h, const char *line)
+{
+    struct reply r = { NULL };
+
+    ck_assert_int_eq(mig_host_request(h, line, keep_last, &r), 0);
+    return r.last;
+}
+
+static bool ok_reply(struct json_object *o)
+{
+    struct json_object *v;
+
+    return json_object_object_get_ex(o, "ok", &v) &&
+           json_object_get_boolean(v);
+}
+
+/* The listed state of guest name ("" when absent); *hint set when the
+ * entry carries one. */
+static void listed(struct mig_host *h, const char *name, char *state,
+                   size_t len, bool *hint)
+{
+    struct json_object *o = request(h, "{\"cmd\": \"list\"}"), *arr, *v;
+
+    state[0] = '\0';
+    *hint = false;
+    ck_assert(json_object_object_get_ex(o, "guests", &arr));
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        struct json_object *g = json_object_array_get_idx(arr, i);
+
+        json_object_object_get_ex(g, "name", &v);
+        if (strcmp(json_object_get_string(v), name))
+            continue;
+        json_object_object_get_ex(g, "state", &v);
+        snprintf(state, len, "%s", json_object_get_string(v));
+        *hint = json_object_object_get_ex(g, "hint", &v);
+    }
+    json_object_put(o);
+}
+
+/* A guest's files as a crashed daemon left them in phase p. */
+static void leave_guest(const char *dir, const char *name,
+                        enum mig_gphase p)
+{
+    struct mig_hstate st = { .mem = 1 << 20, .vcpus = 1,
+                             .workload = "uniform:rate=1M", .seed = 5,
+                             .phase = p };
+    struct mig_guest_emu_cfg cfg = { .mem_bytes = st.mem, .vcpus = 1,
+                                     .workload = st.workload, .seed = 5 };
+    struct mig_guest *g = NULL;
+    char path[512], err[128] = "";
+
+    snprintf(st.name, sizeof(st.name), "%s", name);
+    ck_assert_int_eq(mig_hstate_write(dir, &st), 0);
+    ck_assert_int_eq(mig_hstate_path(dir, name, "mem", path, sizeof(path)),
+                     0);
+    cfg.mem_path = path;
+    ck_assert_msg(mig_guest_emu_new(&cfg, &g, err, sizeof(err)) == 0, "%s",
+                  err);
+    ck_assert_uint_gt(mig_guest_emu_step(g, 0.2), 0);
+    mig_guest_free(g);
+}
+
+static bool has_files(const char *dir, const char *name)
+{
+    char path[512];
+
+    snprintf(path, sizeof(path), "%s/%s.json", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+START_TEST(test_host_recovers_state_dir)
+{
+    static const char *const names[] = { "vmR", "vmM", "vmS", "vmG", "vmI" };
+    static const enum mig_gphase phases[] = {
+        MIG_GPHASE_RUNNING, MIG_GPHASE_SUSPENDED, MIG_GPHASE_STARTED,
+        MIG_GPHASE_GO_SENT, MIG_GPHASE_INCOMING };
+    struct mig_host_cfg cfg = { .listen_host = "127.0.0.1",
+                                .mem_capacity = 1ULL << 30, .name = "R" };
+    char dir[64], sdir[96], sock[96], state[32], err[256] = "", path[512];
+    struct json_object *o, *v;
+    struct mig_host *h = NULL;
+    bool hint;
+
+    make_dir(dir, sizeof(dir));
+    snprintf(sdir, sizeof(sdir), "%s/state", dir);
+    snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
+    ck_assert_int_eq(mkdir(sdir, 0700), 0);
+    for (size_t i = 0; i < 5; i++)
+        leave_guest(sdir, names[i], phases[i]);
+    cfg.control_path = sock;
+    cfg.state_dir = sdir;
+    ck_assert_msg(mig_host_new(&cfg, &h, err, sizeof(err)) == 0, "%s", err);
+
+    /* Before GO or after the start: running here.  Undefined: paused,
+     * with the operator's hint.  A copy without GO: gone. */
+    for (size_t i = 0; i < 3; i++) {
+        listed(h, names[i], state, sizeof(state), &hint);
+        ck_assert_str_eq(state, "running");
+        ck_assert(!hint);
+    }
+    listed(h, "vmG", state, sizeof(state), &hint);
+    ck_assert_str_eq(state, "undefined");
+    ck_assert(hint);
+    listed(h, "vmI", state, sizeof(state), &hint);
+    ck_assert_str_eq(state, "");
+    ck_assert(!has_files(sdir, "vmI"));
+    snprintf(path, sizeof(path), "%s/vmI.mem", sdir);
+    ck_assert_int_ne(access(path, F_OK), 0);
+
+    /* The memory came back intact. */
+    o = request(h, "{\"cmd\": \"verify\", \"name\": \"vmG\"}");
+    ck_assert(ok_reply(o));
+    ck_assert(json_object_object_get_ex(o, "bad_pages", &v));
+    ck_assert_int_eq(json_object_get_int64(v), 0);
+    json_object_put(o);
+
+    /* resume: only for an undefined guest. */
+    o = request(h, "{\"cmd\": \"resume\", \"name\": \"vmR\"}");
+    ck_assert(!ok_reply(o));
+    json_object_put(o);
+    o = request(h, "{\"cmd\": \"resume\", \"name\": \"vmG\"}");
+    ck_assert(ok_reply(o));
+    json_object_put(o);
+    listed(h, "vmG", state, sizeof(state), &hint);
+    ck_assert_str_eq(state, "running");
+
+    /* destroy deletes the files; a stopped daemon keeps the others. */
+    o = request(h, "{\"cmd\": \"destroy\", \"name\": \"vmM\"}");
+    ck_assert(ok_reply(o));
+    json_object_put(o);
+    ck_assert(!has_files(sdir, "vmM"));
+    mig_host_free(h);
+    ck_assert(has_files(sdir, "vmR"));
+
+    /* A broken state file stops the next daemon with a line naming it. */
+    snprintf(path, sizeof(path), "%s/vmR.json", sdir);
+    write_file(path, "{\"name\": 1}");
+    h = NULL;
+    ck_assert_int_eq(mig_host_new(&cfg, &h, err, sizeof(err)), MIG_ECORRUPT);
+    ck_assert_ptr_null(h);
+    ck_assert_ptr_nonnull(strstr(err, "vmR.json"));
+
+    for (size_t i = 0; i < 4; i++)
+        mig_hstate_remove(sdir, names[i]);
+    ck_assert_int_eq(rmdir(sdir), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 static Suite *faults_suite(void)
 {
     Suite *s = suite_create("faults");
@@ -544,6 +715,7 @@ static Suite *faults_suite(void)
     tcase_add_test(state, test_fault_parse);
     tcase_add_test(state, test_file_memory_survives_and_repairs);
     tcase_add_test(state, test_workload_without_state_refuses_to_start);
+    tcase_add_test(state, test_host_recovers_state_dir);
     tcase_set_timeout(hooks, 300);
     tcase_add_test(hooks, test_phase_order_live);
     tcase_add_test(hooks, test_hook_fails_before_go);

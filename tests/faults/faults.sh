@@ -25,12 +25,15 @@
 # make check); --full is every phase x every fault plus a cold subset
 # (make faults).  Prints the table; exits 1 when any case fails.
 # KEEP_TMP=1 keeps the temp dirs (daemon logs).
+# shellcheck disable=SC2034,SC2154 # name is lib.bash's; pid_*, port_* by eval
 set -u
 name=faults
 miglab=${MIGLAB_BIN:-build/miglab}
 mode=${1:---full}
 tmp=$(mktemp -d)
-shm=$(mktemp -d -p /dev/shm miglab-faults.XXXXXX)
+# Guest memory files belong on a tmpfs; any directory works.
+shm=$(mktemp -d -p /dev/shm miglab-faults.XXXXXX 2>/dev/null) ||
+    shm=$(mktemp -d) || exit 1
 # shellcheck source=../integration/lib.bash
 . "$(dirname "$0")/../integration/lib.bash"
 
@@ -52,7 +55,7 @@ trap cleanup EXIT
 
 # start_host H DIR CAPACITY [FAULT]: daemon H (A or B) on state dir DIR.
 start_host() {
-    local h=$1 dir=$2 cap=$3 fault=${4:-} i port
+    local h=$1 dir=$2 cap=$3 fault=${4:-} port
     : >"$dir/$h.out"
     MIGLAB_FAULT=$fault "$miglab" host --listen 127.0.0.1:0 \
         --mem-capacity "$cap" --control "$dir/$h.sock" --name "$h" \
@@ -61,7 +64,7 @@ start_host() {
     eval "pid_$h=$!"
     # Crashes are the point here: no job-control notice when one dies.
     disown
-    for i in $(seq 1 200); do
+    for _ in $(seq 1 200); do
         grep -q '^listening on' "$dir/$h.out" 2>/dev/null && break
         sleep 0.1
     done
@@ -109,7 +112,7 @@ print(next((g["state"] for g in r["guests"] if g["name"] == "vm"), ""))' ||
 # "migrating" (a stalled receiver goes on after the sender gave up).
 settle() {
     local i a b
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         a=$(gstate A) b=$(gstate B)
         case "$a $b" in *incoming*|*migrating*) sleep 0.2 ;; *) return ;; esac
     done
@@ -166,7 +169,7 @@ run_case() {
     then
         obs="daemon did not start"
     else
-        ml A create vm --mem $MEM --workload $WORKLOAD --seed "$id" \
+        ml A create vm --mem "$MEM" --workload "$WORKLOAD" --seed "$id" \
             >/dev/null 2>"$dir/create.err"
         trace created
         sleep 0.3

@@ -66,6 +66,9 @@ int mig_fault_parse(const char *spec, struct mig_fault *out, char *err,
             goto bad;
         out->n = (unsigned)n;
     }
+    /* A receiver sees no pass boundaries: only its first page batch. */
+    if (out->side == MIG_FAULT_RECV && out->n != 1)
+        goto bad;
     return 0;
 
 bad:

@@ -3,7 +3,8 @@
  * fault.h - fault points for the fault-injection harness (docs/faults.md).
  *
  * A fault is "side:phase[:N]:action": at the given protocol phase
- * (migrate.h enum mig_phase; N picks the live pass, default 1) of the
+ * (migrate.h enum mig_phase; N picks the sender's live pass, default 1;
+ * the receiver has only pass 1, its first page batch) of the
  * sending or the receiving side, do one thing to the process or to the
  * migration channel:
  *   crash     SIGKILL this process (a real crash: no cleanup runs)

@@ -157,7 +157,7 @@ START_TEST(test_fault_parse)
         "", "send", "send:go", "both:go:crash", "send:nowhere:crash",
         "send:go:explode", "send:go:2:crash", "send:pass:0:crash",
         "send:pass:-1:crash", "send:pass:x:crash", "send:pass:1:2:crash",
-        "send:pass:1:crash:extra:more",
+        "send:pass:1:crash:extra:more", "recv:pass:2:crash",
     };
     struct mig_fault f;
     char err[256];

@@ -492,7 +492,7 @@ static int outgoing_auth(struct mig_host *h, struct mig_chan *ch,
     int rc;
 
     if (!h->has_psk) {
-        if (h->no_auth || !dst_wants_auth(ch))
+        if (!dst_wants_auth(ch))
             return 0;
         snprintf(msg, msglen, "migration failed, guest resumed at source: "
                  "destination %s requires authentication (start this host "

@@ -32,13 +32,14 @@ make_key() {
     (umask 077 && head -c 32 /dev/urandom >"$1")
 }
 
-# start_host NAME CAPACITY [KEYFILE]: daemon in the background; sets
-# port_NAME and pid_NAME
+# start_host NAME CAPACITY [KEYFILE [MORE HOST FLAGS...]]: daemon in the
+# background; sets port_NAME and pid_NAME
 start_host() {
     local name=$1 cap=$2 key=${3:-$tmp/key} i port
+    shift $(($# < 3 ? $# : 3))
     in_host "$name" "$miglab" host --listen "$(host_addr "$name"):0" \
         --mem-capacity "$cap" --control "$tmp/$name.sock" --name "$name" \
-        --psk "$key" --allow "$allow_net" \
+        --psk "$key" --allow "$allow_net" "$@" \
         >"$tmp/$name.out" 2>"$tmp/$name.err" &
     pids+=($!)
     eval "pid_$name=$!"

@@ -2,7 +2,8 @@
 /*
  * host.h - the host daemon behind `miglab host`: a table of emulated guests
  * (ref/guest_emu.h), incoming migrations on a TCP listen address
- * (ref/receiver.h) and a local control socket for the CLI.
+ * (ref/receiver.h) from allowed peers that prove a pre-shared key
+ * (ref/auth.h), and a local control socket for the CLI.
  *
  * Concurrency: one thread runs mig_host_run(), a poll() loop over the stop
  * fd, the TCP listener and the control listener.  Every accepted connection

@@ -511,7 +511,7 @@ static int outgoing_auth(struct mig_host *h, struct mig_chan *ch,
                  "--no-auth on both", dst);
     else if (rc == MIG_EAUTH)
         snprintf(msg, msglen, "migration failed, guest resumed at source: "
-                 "authentication with %s failed: %s (the hosts have "
+                 "authentication with %s failed: %.60s (the hosts have "
                  "different --psk keys?)", dst, err);
     else if (rc == MIG_EINCOMPLETE || rc == -ECONNRESET)
         snprintf(msg, msglen, "migration failed, guest resumed at source: "
@@ -519,7 +519,7 @@ static int outgoing_auth(struct mig_host *h, struct mig_chan *ch,
                  "its --allow list, or it has no --psk; see its log)", dst);
     else
         snprintf(msg, msglen, "migration failed, guest resumed at source: "
-                 "authentication with %s: %s (%s)", dst, err,
+                 "authentication with %s: %.60s (%s)", dst, err,
                  mig_strerror(rc));
     return rc;
 }

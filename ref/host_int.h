@@ -15,6 +15,7 @@
 
 #include "fault.h"
 #include "guest.h"
+#include "auth.h"
 #include "heartbeat.h"
 #include "host.h"
 #include "host_state.h"
@@ -71,6 +72,10 @@ struct mig_host {
     uint64_t capacity;
     int tcp_fd, ctl_fd;
     uint16_t port;
+    struct mig_psk psk;         /* valid when has_psk */
+    bool has_psk;
+    bool no_auth;
+    struct mig_allow allow;     /* empty = nobody may send us a guest */
     bool bound;                 /* control socket ours to unlink */
     char state_dir[256];        /* "" = guests die with the daemon */
     int timeout_ms;             /* migration channel, per operation */

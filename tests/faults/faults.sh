@@ -8,6 +8,9 @@
 # on its --state-dir), a cut link, a stall longer than the timeouts, a
 # corrupted byte, a truncated stream, and a refused admission.
 #
+# The daemons run with --no-auth --allow 127.0.0.1: authentication is
+# tested by hosts.sh; here it only has to let the loopback peer in.
+#
 # Each case ends with a verdict from `miglab list --json` on both hosts:
 # exactly one running copy, on the host the protocol says (before GO: the
 # source; after the destination's report: the destination), or the
@@ -60,6 +63,7 @@ start_host() {
     MIGLAB_FAULT=$fault "$miglab" host --listen 127.0.0.1:0 \
         --mem-capacity "$cap" --control "$dir/$h.sock" --name "$h" \
         --state-dir "$dir/state$h" --timeout $TIMEOUT \
+        --no-auth --allow 127.0.0.1 \
         >>"$dir/$h.out" 2>>"$dir/$h.err" &
     eval "pid_$h=$!"
     # Crashes are the point here: no job-control notice when one dies.

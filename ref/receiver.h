@@ -41,6 +41,9 @@ struct mig_admit_req {
 typedef int mig_admit_fn(void *opaque, const struct mig_admit_req *req,
                          char *err, size_t errlen);
 
+/* The receiver reads the stream in pieces of up to this many bytes. */
+#define MIG_RECV_BUF (8U << 20)
+
 struct mig_recv_opts {
     mig_guest_create_fn *create;    /* required */
     void *create_opaque;
@@ -54,6 +57,8 @@ struct mig_recv_info {
     bool verify;                    /* hashes were sent to the sender */
     uint64_t bytes_recv;
     uint64_t pages_written;         /* incl. pages sent more than once */
+    uint64_t stream_bytes;          /* the stream's bytes (decoded) */
+    double first_byte_s;            /* banner sent -> first stream byte */
     double stream_s;                /* banner sent -> end of stream */
     double unpause_s;               /* GO received -> guest started */
     double downtime_s;              /* sender's measured downtime, from its

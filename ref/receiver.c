@@ -248,9 +248,8 @@ static const struct mig_stream_dec_ops dec_ops = {
     .on_record = on_record,
 };
 
-/* Decode until the end of the stream.  The buffer (MIG_RECV_BUF) is larger
- * than a full PAGE_DATA record, so most records are decoded straight from
- * it without the decoder's accumulation copy. */
+/* Decode until the end of the stream, MIG_RECV_BUF bytes at a time; the
+ * decoder passes pages on from the buffer in place. */
 static int read_stream(struct rcv *r, struct mig_chan *ch, double t0)
 {
     struct mig_stream_limits lim;

@@ -41,8 +41,10 @@ struct mig_admit_req {
 typedef int mig_admit_fn(void *opaque, const struct mig_admit_req *req,
                          char *err, size_t errlen);
 
-/* The receiver reads the stream in pieces of up to this many bytes. */
-#define MIG_RECV_BUF (8U << 20)
+/* The receiver reads the stream in pieces of up to this many bytes: small
+ * enough that a piece is still in the CPU's L2 cache when its pages are
+ * looked at; pages are streamed, so records need not fit. */
+#define MIG_RECV_BUF (256U << 10)
 
 struct mig_recv_opts {
     mig_guest_create_fn *create;    /* required */

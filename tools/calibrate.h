@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * calibrate.h - `miglab calibrate`: idle-guest migrations on the runner's
+ * testbed, and the fixed costs and goodput derived from what they
+ * measured, written as a host profile (sim/profile.h).  The method and
+ * why it predicts best: docs/calibrate.md.
+ *
+ *   calibrate_derive.c  measured runs -> costs (pure; unit-tested)
+ *   cmd_calibrate.c     the command: scenarios -> network points ->
+ *                       runner_run() of an idle guest, live and cold
+ */
+#ifndef MIGLAB_CALIBRATE_H
+#define MIGLAB_CALIBRATE_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "profile.h"
+#include "scenario.h"
+
+/* Medians (and spreads) over the repeats of one mode at one point. */
+struct calib_measure {
+    size_t n;                       /* completed repeats used */
+    double goodput_Bps;             /* pass 1: bytes / duration */
+    double total_s;
+    double downtime_s;              /* the implementation's */
+    double suspend_s;               /* downtime parts */
+    double unpause_s;
+    double spread_goodput;          /* (max - min) / median */
+    double spread_downtime;
+};
+
+/*
+ * Summarise the "runs" array of a runner result document (runs[].measured,
+ * the JSON of `miglab migrate --json`): every completed repeat counts.
+ * Returns 0, or MIG_ECORRUPT with err set when no repeat completed or a
+ * measured run lacks its passes.
+ */
+int calib_measure_runs(struct json_object *runs, struct calib_measure *out,
+                       char *err, size_t errlen);
+
+/* What one point calibrates to. */
+struct calib_costs {
+    double goodput_Bps;             /* live pass 1 goodput */
+    double suspend_s, unpause_s;    /* measured parts (live) */
+    double restore_s;               /* fits the idle live downtime */
+    double restore_cold_s;          /* fits the idle cold downtime; < 0
+                                       when cold was not measured */
+    double setup_rtts;              /* fits the idle live total time */
+};
+
+/*
+ * Derive the costs of one point.  idle is the idle-guest scenario that was
+ * migrated (its link, memory and vCPUs; mode ignored); live must have
+ * n > 0, cold may be NULL or have n == 0.  Each fitted cost is the value
+ * that makes the simulator's prediction of that idle run equal the
+ * median measurement, the other costs being the measured ones; a fit
+ * below 0 is clamped to 0.  Returns 0, or the simulator's error with err.
+ */
+int calib_derive(const struct sim_scenario *idle,
+                 const struct calib_measure *live,
+                 const struct calib_measure *cold, struct calib_costs *out,
+                 char *err, size_t errlen);
+
+/*
+ * Store c as point pt's keys (goodput, suspend, unpause, restore,
+ * restore_cold, setup_rtts) and the spreads of live in its provenance.
+ * 0 or MIG_ENOMEM.
+ */
+int calib_point_store(struct sim_profile_point *pt,
+                      const struct calib_costs *c,
+                      const struct calib_measure *live);
+
+int cmd_calibrate(int argc, char **argv);
+
+#endif

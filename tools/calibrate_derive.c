@@ -11,7 +11,6 @@
 
 #include "calibrate.h"
 #include "mig_err.h"
-#include "runner.h"
 
 #define MAX_REPEATS 1000U
 
@@ -186,7 +185,8 @@ int calib_point_store(struct sim_profile_point *pt,
     if (!rc)
         rc = put(&pt->costs, "restore", c->restore_s * 1e3, 4, "ms");
     if (!rc && c->restore_cold_s >= 0)
-        rc = put(&pt->costs, "restore_cold", c->restore_cold_s * 1e3, 4, "ms");
+        rc = put(&pt->costs, "restore_cold", c->restore_cold_s * 1e3, 4,
+                 "ms");
     if (!rc && pt->link.rtt_s > 0)
         rc = put(&pt->costs, "setup_rtts", c->setup_rtts, 3, "");
     if (!rc)

@@ -125,6 +125,8 @@ static void md(FILE *f, const char *s)
 
 /* ---- shared rows -------------------------------------------------------- */
 
+#define SUMMARY_ROWS 13U  /* labels of build_summary() */
+
 /* One summary row: label, then a cell per column (predicted, calibrated
  * when there is a profile, repeats). */
 struct row {
@@ -149,6 +151,8 @@ static void build_summary(struct json_object *doc, struct row *rows,
         "error total time", "error downtime",
         "error total time, calibrated", "error downtime, calibrated",
     };
+    _Static_assert(sizeof(labels) / sizeof(labels[0]) == SUMMARY_ROWS,
+                   "one row per label");
     for (r = 0; r < sizeof(labels) / sizeof(labels[0]) - (cal ? 0 : 2);
          r++) {
         rows[r].label = labels[r];
@@ -371,7 +375,7 @@ static void expect_list(FILE *f, struct json_object *run, bool html)
 static int write_md(FILE *f, struct json_object *doc)
 {
     struct json_object *runs = jget(doc, "runs"), *sc = jget(doc, "scenario");
-    struct row rows[12];
+    struct row rows[SUMMARY_ROWS];
     size_t nrows;
 
     fprintf(f, "# miglab run: ");
@@ -612,7 +616,7 @@ static void timeline_chart(FILE *f, struct json_object *doc,
 static int write_html(FILE *f, struct json_object *doc)
 {
     struct json_object *runs = jget(doc, "runs"), *sc = jget(doc, "scenario");
-    struct row rows[12];
+    struct row rows[SUMMARY_ROWS];
     double p0, p1;
     size_t nrows;
 

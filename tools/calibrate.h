@@ -19,15 +19,17 @@
 #include "profile.h"
 #include "scenario.h"
 
-/* Medians (and spreads) over the repeats of one mode at one point. */
+/* The best of the repeats of one mode at one point (the highest
+ * goodput, the shortest times: disturbances only add time), and the
+ * spreads. */
 struct calib_measure {
     size_t n;                       /* completed repeats used */
-    double goodput_Bps;             /* pass 1: bytes / duration */
-    double total_s;
-    double downtime_s;              /* the implementation's */
-    double suspend_s;               /* downtime parts */
+    double goodput_Bps;             /* pass 1: bytes / duration, max */
+    double total_s;                 /* min */
+    double downtime_s;              /* the implementation's, min */
+    double suspend_s;               /* downtime parts, min */
     double unpause_s;
-    double spread_goodput;          /* (max - min) / median */
+    double spread_goodput;          /* (max - min) / best */
     double spread_downtime;
 };
 
@@ -55,7 +57,7 @@ struct calib_costs {
  * migrated (its link, memory and vCPUs; mode ignored); live must have
  * n > 0, cold may be NULL or have n == 0.  Each fitted cost is the value
  * that makes the simulator's prediction of that idle run equal the
- * median measurement, the other costs being the measured ones; a fit
+ * best measurement, the other costs being the measured ones; a fit
  * below 0 is clamped to 0.  Returns 0, or the simulator's error with err.
  */
 int calib_derive(const struct sim_scenario *idle,

@@ -21,18 +21,24 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Median of v[0..n) (sorts v); n > 0.  The mean of the middle two for an
- * even n. */
-static double median(double *v, size_t n)
+/* The smallest of v[0..n) (sorts v); n > 0. */
+static double least(double *v, size_t n)
 {
     qsort(v, n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    return v[0];
 }
 
-/* (max - min) / median of v[0..n), v sorted by median(); 0 when n < 2. */
-static double spread(const double *v, size_t n, double med)
+/* The largest of v[0..n) (sorts v); n > 0. */
+static double most(double *v, size_t n)
 {
-    return n > 1 && med > 0 ? (v[n - 1] - v[0]) / med : 0;
+    qsort(v, n, sizeof(*v), cmp_double);
+    return v[n - 1];
+}
+
+/* (max - min) / best of v[0..n), v sorted; 0 when n < 2. */
+static double spread(const double *v, size_t n, double best)
+{
+    return n > 1 && best > 0 ? (v[n - 1] - v[0]) / best : 0;
 }
 
 static double num(struct json_object *o, const char *k)
@@ -90,14 +96,16 @@ int calib_measure_runs(struct json_object *runs, struct calib_measure *out,
         snprintf(err, errlen, "no repeat completed");
         return MIG_ECORRUPT;
     }
+    /* Best of the repeats: on a shared machine other processes and loss
+     * recovery only ever add time (docs/calibrate.md). */
     out->n = n;
-    out->goodput_Bps = median(gp, n);
+    out->goodput_Bps = most(gp, n);
     out->spread_goodput = spread(gp, n, out->goodput_Bps);
-    out->downtime_s = median(down, n);
+    out->downtime_s = least(down, n);
     out->spread_downtime = spread(down, n, out->downtime_s);
-    out->total_s = median(tot, n);
-    out->suspend_s = median(sus, n);
-    out->unpause_s = median(unp, n);
+    out->total_s = least(tot, n);
+    out->suspend_s = least(sus, n);
+    out->unpause_s = least(unp, n);
     return 0;
 }
 

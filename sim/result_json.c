@@ -168,6 +168,8 @@ struct json_object *sim_scenario_to_json(const struct sim_scenario *sc)
     sim_json_put_num(costs, "setup_rtts", c->costs.setup_rtts);
     sim_json_put_num(costs, "handshake_rtts", c->costs.handshake_rtts);
     sim_json_put_num(costs, "copy_rate_Bps", c->costs.copy_rate_Bps);
+    sim_json_put_u64(costs, "pause_backlog_bytes",
+                     c->costs.pause_backlog_bytes);
     json_object_object_add(o, "costs", costs);
     return o;
 }

@@ -27,6 +27,10 @@ struct calib_measure {
     double goodput_Bps;             /* pass 1: bytes / duration, max */
     double total_s;                 /* min */
     double downtime_s;              /* the implementation's, min */
+    double queued_s;                /* in that repeat: how long the last
+                                       live pass kept arriving at the
+                                       receiver (the capture) after the
+                                       sender had written it; 0 unknown */
     double suspend_s;               /* downtime parts, min */
     double unpause_s;
     double spread_goodput;          /* (max - min) / best */
@@ -35,7 +39,8 @@ struct calib_measure {
 
 /*
  * Summarise the "runs" array of a runner result document (runs[].measured,
- * the JSON of `miglab migrate --json`): every completed repeat counts.
+ * the JSON of `miglab migrate --json`, and runs[].wire, the capture's
+ * timeline, for queued_s): every completed repeat counts.
  * Returns 0, or MIG_ECORRUPT with err set when no repeat completed or a
  * measured run lacks its passes.
  */
@@ -47,6 +52,7 @@ struct calib_costs {
     double goodput_Bps;             /* live pass 1 goodput */
     double suspend_s, unpause_s;    /* measured parts (live) */
     double restore_s;               /* fits the idle live downtime */
+    double pause_backlog_bytes;     /* queued_s at the goodput */
     double restore_cold_s;          /* fits the idle cold downtime; < 0
                                        when cold was not measured */
     double setup_rtts;              /* fits the idle live total time */
@@ -67,7 +73,7 @@ int calib_derive(const struct sim_scenario *idle,
 
 /*
  * Store c as point pt's keys (goodput, suspend, unpause, restore,
- * restore_cold, setup_rtts) and the spreads of live in its provenance.
+ * restore_cold, setup_rtts, pause_backlog) and the spreads of live in its provenance.
  * 0 or MIG_ENOMEM.
  */
 int calib_point_store(struct sim_profile_point *pt,

@@ -49,21 +49,50 @@ static double num(struct json_object *o, const char *k)
                                                : NAN;
 }
 
+/*
+ * How long after the sender had written the last live pass its data kept
+ * arriving at the receiver: the capture's last page byte minus the
+ * sender's end of that pass, when the stop-and-copy pass had no page (an
+ * idle guest), so that the last page byte on the wire is the live pass's.
+ * 0 when unknown (no capture, or a final pass with pages).
+ */
+static double queued_after_pass(struct json_object *run,
+                                struct json_object *passes)
+{
+    size_t n = json_object_array_length(passes);
+    struct json_object *wire, *wp, *last;
+    double sent_end, wire_end;
+
+    if (n < 2 || num(json_object_array_get_idx(passes, n - 1), "pages") != 0)
+        return 0;
+    last = json_object_array_get_idx(passes, n - 2);
+    sent_end = num(last, "start_s") + num(last, "duration_s");
+    if (!json_object_object_get_ex(run, "wire", &wire) ||
+        !json_object_object_get_ex(wire, "passes", &wp) ||
+        !json_object_is_type(wp, json_type_array) ||
+        json_object_array_length(wp) == 0)
+        return 0;
+    wire_end = num(json_object_array_get_idx(wp,
+                       json_object_array_length(wp) - 1), "end_s");
+    return isfinite(wire_end - sent_end) ? fmax(0, wire_end - sent_end) : 0;
+}
+
 int calib_measure_runs(struct json_object *runs, struct calib_measure *out,
                        char *err, size_t errlen)
 {
     double gp[MAX_REPEATS], tot[MAX_REPEATS], down[MAX_REPEATS];
     double sus[MAX_REPEATS], unp[MAX_REPEATS];
+    double best_down = INFINITY, best_queued = 0;
     size_t n = 0, len = json_object_is_type(runs, json_type_array)
                             ? json_object_array_length(runs) : 0;
 
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < len && n < MAX_REPEATS; i++) {
         struct json_object *m, *passes, *p1, *parts, *outcome;
+        struct json_object *run = json_object_array_get_idx(runs, i);
         double bytes, dur;
 
-        if (!json_object_object_get_ex(json_object_array_get_idx(runs, i),
-                                       "measured", &m) ||
+        if (!json_object_object_get_ex(run, "measured", &m) ||
             !json_object_object_get_ex(m, "outcome", &outcome) ||
             strcmp(json_object_get_string(outcome), "completed"))
             continue;
@@ -90,6 +119,11 @@ int calib_measure_runs(struct json_object *runs, struct calib_measure *out,
                      i + 1);
             return MIG_ECORRUPT;
         }
+        /* The queue belongs to the repeat whose downtime is used. */
+        if (down[n] < best_down) {
+            best_down = down[n];
+            best_queued = fmin(queued_after_pass(run, passes), down[n]);
+        }
         n++;
     }
     if (n == 0) {
@@ -102,6 +136,7 @@ int calib_measure_runs(struct json_object *runs, struct calib_measure *out,
     out->goodput_Bps = most(gp, n);
     out->spread_goodput = spread(gp, n, out->goodput_Bps);
     out->downtime_s = least(down, n);
+    out->queued_s = best_queued;
     out->spread_downtime = spread(down, n, out->downtime_s);
     out->total_s = least(tot, n);
     out->suspend_s = least(sus, n);
@@ -154,8 +189,13 @@ int calib_derive(const struct sim_scenario *idle,
     rc = predict_bare(idle, SIM_MODE_LIVE, out, &r, err, errlen);
     if (rc)
         goto out;
-    /* Downtime is linear in restore, total time in restore and setup. */
-    out->restore_s = fmax(0, live->downtime_s - r.downtime_s);
+    /* Downtime is linear in restore and in the queue at the pause (all of
+     * the backlog: the idle pass 1 is larger than any socket); total time
+     * in restore and setup, not in the queue (the pause starts earlier by
+     * what it adds to the downtime). */
+    out->pause_backlog_bytes = live->queued_s * out->goodput_Bps;
+    out->restore_s = fmax(0, live->downtime_s - r.downtime_s -
+                                 live->queued_s);
     if (rtt > 0)
         out->setup_rtts = fmax(0, (live->total_s - r.total_time_s -
                                    out->restore_s) / rtt);
@@ -197,6 +237,8 @@ int calib_point_store(struct sim_profile_point *pt,
                  "ms");
     if (!rc && pt->link.rtt_s > 0)
         rc = put(&pt->costs, "setup_rtts", c->setup_rtts, 3, "");
+    if (!rc)
+        rc = put(&pt->costs, "pause_backlog", c->pause_backlog_bytes, 0, "");
     if (!rc)
         rc = put(&pt->info, "repeats", (double)live->n, 0, "");
     if (!rc)

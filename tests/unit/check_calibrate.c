@@ -42,6 +42,61 @@ static struct json_object *measured(const char *outcome, double p1_bytes,
     return run;
 }
 
+/* Give run a stop-and-copy pass of final_pages after pass 1 and a capture
+ * whose last page byte arrived at wire_end. */
+static void add_final_and_wire(struct json_object *run, double final_pages,
+                               double p1_start, double wire_end)
+{
+    struct json_object *m = json_object_object_get(run, "measured");
+    struct json_object *passes = json_object_object_get(m, "passes");
+    struct json_object *p1 = json_object_array_get_idx(passes, 0);
+    struct json_object *fin = json_object_new_object();
+    struct json_object *wire = json_object_new_object();
+    struct json_object *wp = json_object_new_array();
+    struct json_object *w1 = json_object_new_object();
+
+    json_object_object_add(p1, "start_s", json_object_new_double(p1_start));
+    json_object_object_add(fin, "pages", json_object_new_double(final_pages));
+    json_object_array_add(passes, fin);
+    json_object_object_add(w1, "end_s", json_object_new_double(wire_end));
+    json_object_array_add(wp, w1);
+    json_object_object_add(wire, "passes", wp);
+    json_object_object_add(run, "wire", wire);
+}
+
+START_TEST(test_queued_at_pause)
+{
+    struct json_object *runs = json_object_new_array();
+    struct json_object *a, *b, *c;
+    struct calib_measure m;
+    char err[200] = "";
+
+    /* Pass 1 ends (sender) at 0.1 + 3.0 s.  The repeat with the shortest
+     * downtime (b, 150 ms) had its last page on the wire 70 ms later;
+     * a's 200 ms do not count, nor does c's final pass with pages. */
+    a = measured("completed", 3e8, 3.0, 3.5, 0.200, 0, 0);
+    b = measured("completed", 3e8, 3.0, 3.4, 0.150, 0, 0);
+    c = measured("completed", 3e8, 3.0, 3.4, 0.300, 0, 0);
+    add_final_and_wire(a, 0, 0.1, 3.3);
+    add_final_and_wire(b, 0, 0.1, 3.17);
+    add_final_and_wire(c, 5, 0.1, 3.2);
+    json_object_array_add(runs, a);
+    json_object_array_add(runs, b);
+    json_object_array_add(runs, c);
+    ck_assert_int_eq(calib_measure_runs(runs, &m, err, sizeof(err)), 0);
+    ck_assert_double_eq_tol(m.downtime_s, 0.150, 1e-12);
+    ck_assert_double_eq_tol(m.queued_s, 0.070, 1e-9);
+    json_object_put(runs);
+    /* Without a capture the queue is unknown: 0. */
+    runs = json_object_new_array();
+    json_object_array_add(runs, measured("completed", 3e8, 3.0, 3.4, 0.150,
+                                         0, 0));
+    ck_assert_int_eq(calib_measure_runs(runs, &m, err, sizeof(err)), 0);
+    ck_assert_double_eq(m.queued_s, 0);
+    json_object_put(runs);
+}
+END_TEST
+
 START_TEST(test_best_and_spreads)
 {
     struct json_object *runs = json_object_new_array();
@@ -112,6 +167,7 @@ static void predict_with(const struct sim_scenario *idle, enum sim_mode mode,
     cfg.costs.restore_s = mode == SIM_MODE_COLD ? c->restore_cold_s
                                                 : c->restore_s;
     cfg.costs.setup_rtts = c->setup_rtts;
+    cfg.costs.pause_backlog_bytes = (uint64_t)c->pause_backlog_bytes;
     ck_assert_int_eq(sim_run(&cfg, r), 0);
 }
 
@@ -120,7 +176,7 @@ START_TEST(test_derive_reproduces_idle_runs)
     struct sim_scenario idle;
     struct calib_measure live = {
         .n = 3, .goodput_Bps = 115e6, .total_s = 9.45, .downtime_s = 0.035,
-        .suspend_s = 0.0002, .unpause_s = 0.0008,
+        .queued_s = 0.004, .suspend_s = 0.0002, .unpause_s = 0.0008,
     };
     struct calib_measure cold = live;
     struct calib_costs c;
@@ -135,11 +191,14 @@ START_TEST(test_derive_reproduces_idle_runs)
                                   sizeof(err)), 0);
     ck_assert_double_eq(c.goodput_Bps, 115e6);
     ck_assert_double_eq(c.suspend_s, 0.0002);
-    ck_assert_double_gt(c.restore_s, 0.025);
+    ck_assert_double_gt(c.restore_s, 0.021);
+    ck_assert_double_eq_tol(c.pause_backlog_bytes, 0.004 * 115e6, 1e-6);
     ck_assert_double_gt(c.setup_rtts, 0);
     predict_with(&idle, SIM_MODE_LIVE, &c, &r);
     ck_assert_double_eq_tol(r.downtime_s, live.downtime_s, 1e-9);
     ck_assert_double_eq_tol(r.total_time_s, live.total_s, 1e-9);
+    ck_assert_double_eq_tol(r.downtime_parts.final_copy_s,
+                            0.004 + r.passes[r.npasses - 1].duration_s, 1e-9);
     predict_with(&idle, SIM_MODE_COLD, &c, &r);
     ck_assert_double_eq_tol(r.downtime_s, cold.downtime_s, 1e-9);
     sim_result_clear(&r);
@@ -236,6 +295,7 @@ static Suite *calibrate_suite(void)
     TCase *corrupt = tcase_create("corrupt");
 
     tcase_add_test(core, test_best_and_spreads);
+    tcase_add_test(core, test_queued_at_pause);
     tcase_add_test(core, test_derive_reproduces_idle_runs);
     tcase_add_test(core, test_point_store_round_trips);
     tcase_add_test(limits, test_single_repeat);

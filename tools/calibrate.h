@@ -73,12 +73,16 @@ int calib_derive(const struct sim_scenario *idle,
 
 /*
  * Store c as point pt's keys (goodput, suspend, unpause, restore,
- * restore_cold, setup_rtts, pause_backlog) and the spreads of live in its provenance.
- * 0 or MIG_ENOMEM.
+ * restore_cold, setup_rtts, pause_backlog) and the spreads of live in its
+ * provenance.  0 or MIG_ENOMEM.
  */
 int calib_point_store(struct sim_profile_point *pt,
                       const struct calib_costs *c,
                       const struct calib_measure *live);
+
+/* The median of v[0..n) (sorts v in place; the mean of the middle two for
+ * an even n); n > 0. */
+double calib_median(double *v, size_t n);
 
 int cmd_calibrate(int argc, char **argv);
 

@@ -35,6 +35,12 @@ static double most(double *v, size_t n)
     return v[n - 1];
 }
 
+double calib_median(double *v, size_t n)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* (max - min) / best of v[0..n), v sorted; 0 when n < 2. */
 static double spread(const double *v, size_t n, double best)
 {

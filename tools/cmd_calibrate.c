@@ -316,24 +316,10 @@ static int finish_profile(struct calib *C, int argc, char **argv)
         sus[n] = C->plan[i].costs.suspend_s;
         unp[n++] = C->plan[i].costs.unpause_s;
     }
-    for (size_t i = 1; i < n; i++)      /* insertion sort: n is small */
-        for (size_t j = i; j > 0 && sus[j] < sus[j - 1]; j--) {
-            double t = sus[j];
-
-            sus[j] = sus[j - 1];
-            sus[j - 1] = t;
-        }
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && unp[j] < unp[j - 1]; j--) {
-            double t = unp[j];
-
-            unp[j] = unp[j - 1];
-            unp[j - 1] = t;
-        }
-    snprintf(buf, sizeof(buf), "%.4fms", sus[n / 2] * 1e3);
+    snprintf(buf, sizeof(buf), "%.4fms", calib_median(sus, n) * 1e3);
     if (!rc)
         rc = sim_profile_kv_set(&C->prof.costs, "suspend", buf);
-    snprintf(buf, sizeof(buf), "%.4fms", unp[n / 2] * 1e3);
+    snprintf(buf, sizeof(buf), "%.4fms", calib_median(unp, n) * 1e3);
     if (!rc)
         rc = sim_profile_kv_set(&C->prof.costs, "unpause", buf);
     return rc;
@@ -471,23 +457,28 @@ static int parse_args(struct calib *C, int argc, char **argv)
 
 int cmd_calibrate(int argc, char **argv)
 {
-    static struct calib C;          /* large: the point plans */
+    struct calib *C = calloc(1, sizeof(*C));
     struct sigaction sa;
     char err[512] = "";
     FILE *f;
     int rc, status;
 
-    memset(&C, 0, sizeof(C));
-    C.repeats = 3;
-    C.cold = true;
-    C.out = "build/host-profile.ini";
-    sim_profile_init(&C.prof);
-    rc = parse_args(&C, argc, argv);
-    if (rc)
-        return rc < 0 ? CLI_OK : rc;
-    if (!C.nfiles)
-        C.files[C.nfiles++] = "scenarios/quickstart.ini";
-    status = plan_points(&C);
+    if (!C) {
+        cli_error(CMD, "out of memory");
+        return CLI_FAILED;
+    }
+    C->repeats = 3;
+    C->cold = true;
+    C->out = "build/host-profile.ini";
+    sim_profile_init(&C->prof);
+    rc = parse_args(C, argc, argv);
+    if (rc) {
+        status = rc < 0 ? CLI_OK : rc;
+        goto out;
+    }
+    if (!C->nfiles)
+        C->files[C->nfiles++] = "scenarios/quickstart.ini";
+    status = plan_points(C);
     if (status)
         goto out;
     if (geteuid() != 0 || access("/proc/self/ns/net", R_OK) != 0) {
@@ -498,15 +489,15 @@ int cmd_calibrate(int argc, char **argv)
         status = EXIT_CANNOT;
         goto out;
     }
-    rc = cli_self_exe(C.self, sizeof(C.self));
+    rc = cli_self_exe(C->self, sizeof(C->self));
     if (rc) {
         cli_error(CMD, "cannot find the miglab binary: %s", strerror(-rc));
         status = CLI_FAILED;
         goto out;
     }
-    snprintf(C.tmpdir, sizeof(C.tmpdir), "/tmp/miglab-calibrate-XXXXXX");
-    if (!mkdtemp(C.tmpdir)) {
-        cli_error(CMD, "%s: %s", C.tmpdir, strerror(errno));
+    snprintf(C->tmpdir, sizeof(C->tmpdir), "/tmp/miglab-calibrate-XXXXXX");
+    if (!mkdtemp(C->tmpdir)) {
+        cli_error(CMD, "%s: %s", C->tmpdir, strerror(errno));
         status = CLI_FAILED;
         goto out;
     }
@@ -515,41 +506,42 @@ int cmd_calibrate(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-    for (size_t i = 0; i < C.nplan && !status; i++) {
-        struct point_plan *pp = &C.plan[i];
+    for (size_t i = 0; i < C->nplan && !status; i++) {
+        struct point_plan *pp = &C->plan[i];
 
-        status = measure(&C, pp, "live", &pp->live, err, sizeof(err));
-        if (!status && C.cold)
-            status = measure(&C, pp, "cold", &pp->cold, err, sizeof(err));
+        status = measure(C, pp, "live", &pp->live, err, sizeof(err));
+        if (!status && C->cold)
+            status = measure(C, pp, "cold", &pp->cold, err, sizeof(err));
         if (!status && calib_stop) {
             snprintf(err, sizeof(err), "interrupted");
             status = CLI_FAILED;
         }
-        if (!status && derive(&C, pp, err, sizeof(err)))
+        if (!status && derive(C, pp, err, sizeof(err)))
             status = CLI_FAILED;
     }
-    rmdir(C.tmpdir);
+    rmdir(C->tmpdir);
     if (status) {
         cli_error(CMD, "%s", err);
         goto out;
     }
-    if (finish_profile(&C, argc, argv)) {
+    if (finish_profile(C, argc, argv)) {
         cli_error(CMD, "out of memory");
         status = CLI_FAILED;
         goto out;
     }
-    f = fopen(C.out, "w");
-    rc = f ? sim_profile_write(f, &C.prof) : -errno;
+    f = fopen(C->out, "w");
+    rc = f ? sim_profile_write(f, &C->prof) : -errno;
     if (f && fclose(f) && !rc)
         rc = -errno;
     if (rc) {
-        cli_error(CMD, "%s: %s", C.out, strerror(-rc));
+        cli_error(CMD, "%s: %s", C->out, strerror(-rc));
         status = CLI_FAILED;
         goto out;
     }
-    print_summary(&C);
-    say("profile written to %s", C.out);
+    print_summary(C);
+    say("profile written to %s", C->out);
 out:
-    sim_profile_free(&C.prof);
+    sim_profile_free(&C->prof);
+    free(C);
     return status;
 }

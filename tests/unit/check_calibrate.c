@@ -2,8 +2,8 @@
 /*
  * check_calibrate.c - unit tests of the derivation of a host profile's
  * costs from measured idle runs (tools/calibrate_derive.c): synthetic
- * runner documents in, the best repeat's values and fitted costs out, and the fitted
- * costs make the simulator reproduce the measured idle runs.
+ * runner documents in, the best repeat's values and fitted costs out, and
+ * the fitted costs make the simulator reproduce the measured idle runs.
  */
 #include <check.h>
 #include <math.h>
@@ -124,6 +124,16 @@ START_TEST(test_best_and_spreads)
     ck_assert_double_eq_tol(m.suspend_s, 0.001, 1e-12);
     ck_assert_double_eq_tol(m.unpause_s, 0.001, 1e-12);
     json_object_put(runs);
+}
+END_TEST
+
+START_TEST(test_median)
+{
+    double odd[] = { 3, 1, 2 }, even[] = { 4, 1, 3, 2 }, one[] = { 7 };
+
+    ck_assert_double_eq(calib_median(odd, 3), 2);
+    ck_assert_double_eq(calib_median(even, 4), 2.5);
+    ck_assert_double_eq(calib_median(one, 1), 7);
 }
 END_TEST
 
@@ -299,6 +309,7 @@ static Suite *calibrate_suite(void)
     tcase_add_test(core, test_derive_reproduces_idle_runs);
     tcase_add_test(core, test_point_store_round_trips);
     tcase_add_test(limits, test_single_repeat);
+    tcase_add_test(limits, test_median);
     tcase_add_test(limits, test_derive_clamps_and_no_cold);
     tcase_add_test(corrupt, test_bad_runs);
     suite_add_tcase(s, core);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -218,6 +219,11 @@ static int measure(struct calib *C, struct point_plan *pp, const char *mode,
         pp->pt->name, pp->scenarios, mode, C->repeats);
     rc = runner_run(&o, &doc, err, errlen);
     unlink(path);
+    /* testbed_down() kills the testbed's relay by pid without waiting for
+     * it (a `miglab run` exits right after); reap what this process has
+     * left, all of it started here. */
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        ;
     if (rc == MIG_ENOTSUP) {
         json_object_put(doc);
         return EXIT_CANNOT;

@@ -290,10 +290,21 @@ int sim_profile_load(struct sim_profile *p, const char *path, char *err,
 
 /* ---- writing ---------------------------------------------------------- */
 
+/* inih reads lines of at most INI_MAX_LINE (200) bytes: longer text
+ * (provenance such as the command line) is cut with "...". */
+#define LINE_MAX_CHARS 198
+
 static void write_kvs(FILE *f, const struct sim_profile_kvs *kvs)
 {
-    for (size_t i = 0; i < kvs->n; i++)
-        fprintf(f, "%s = %s\n", kvs->v[i].key, kvs->v[i].value);
+    for (size_t i = 0; i < kvs->n; i++) {
+        const char *k = kvs->v[i].key, *v = kvs->v[i].value;
+        int room = LINE_MAX_CHARS - (int)strlen(k) - 3;
+
+        if (room > 3 && (int)strlen(v) > room)
+            fprintf(f, "%s = %.*s...\n", k, room - 3, v);
+        else
+            fprintf(f, "%s = %s\n", k, v);
+    }
 }
 
 int sim_profile_write(FILE *f, const struct sim_profile *p)

@@ -9,7 +9,8 @@
 #
 # Usage (root, from the top of the tree, after make):
 #   bash tests/evidence/run.sh [OUTDIR]        (default tests/evidence)
-# Environment: MIGLAB_BIN (build/miglab), REPEAT (3).
+# Environment: MIGLAB_BIN (build/miglab), REPEAT (3), KEEP_PROFILE=1 (use
+# OUTDIR/host-profile.ini as it is: the runs only).
 # Writes OUTDIR/host-profile.ini, calibrate.txt, runs/NAME.json (the
 # result documents without the heartbeat gap lists), runs/NAME.md (the
 # Markdown reports), load.txt (uptime before and after each step) and
@@ -35,20 +36,26 @@ args=()
 for s in "${live[@]}"; do args+=(--scenario "$s"); done
 
 load() { echo "$1: $(uptime)" >>"$out/load.txt"; }
-: >"$out/load.txt"
-load "before calibrate"
-echo "+ $miglab calibrate ${args[*]} --repeat $repeat" \
-     "--out $out/host-profile.ini" >"$out/calibrate.txt"
-"$miglab" calibrate "${args[@]}" --repeat "$repeat" \
-    --out "$out/host-profile.ini" >>"$out/calibrate.txt" 2>"$tmp/cal.log" ||
-    { echo "run.sh: calibrate failed"; tail -5 "$tmp/cal.log"; exit 1; }
-load "after calibrate"
+if [ "${KEEP_PROFILE:-0}" = 1 ]; then
+    load "runs only, with the kept profile"
+else
+    : >"$out/load.txt"
+    load "before calibrate"
+    echo "+ $miglab calibrate ${args[*]} --repeat $repeat" \
+         "--out $out/host-profile.ini" >"$out/calibrate.txt"
+    "$miglab" calibrate "${args[@]}" --repeat "$repeat" \
+        --out "$out/host-profile.ini" >>"$out/calibrate.txt" \
+        2>"$tmp/cal.log" ||
+        { echo "run.sh: calibrate failed"; tail -5 "$tmp/cal.log"; exit 1; }
+    load "after calibrate"
+fi
 for s in "${live[@]}"; do
     n=$(basename "$s" .ini)
     echo "run.sh: $n"
     "$miglab" run "$s" --repeat "$repeat" --profile "$out/host-profile.ini" \
         --report "$tmp/$n" >/dev/null 2>"$tmp/$n.log"
     echo "$n: miglab run exit $?" >>"$out/load.txt"
+    [ -s "$tmp/$n/results.json" ] || { tail -3 "$tmp/$n.log"; continue; }
     python3 - "$tmp/$n/results.json" "$out/runs/$n.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))

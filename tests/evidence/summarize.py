@@ -35,7 +35,12 @@ def main():
     rows, excluded = [], []
     for path in scenarios:
         name = os.path.splitext(os.path.basename(path))[0]
-        doc = json.load(open(os.path.join(out, "runs", name + ".json")))
+        try:
+            doc = json.load(open(os.path.join(out, "runs", name + ".json")))
+        except (OSError, ValueError) as e:
+            # The run left no result: every repeat counts as failed.
+            doc = {"runs": [{"repeat": 0, "outcome": "no result",
+                             "error": str(e)}]}
         exp = expected_outcome(path)
         cal = (doc.get("calibrated") or {}).get("predicted") or {}
         unc = doc.get("predicted") or {}

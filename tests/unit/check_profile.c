@@ -139,6 +139,36 @@ static const struct bad_case {
     { "syntax", "[costs]\nsuspend\n", "p.ini:2: syntax error" },
 };
 
+/* Provenance longer than a line inih can read is cut, and the file still
+ * reads back (a calibrate command line with many scenarios once made a
+ * profile unreadable). */
+START_TEST(test_long_value_cut)
+{
+    struct sim_profile p, q;
+    char err[400] = "", longv[600];
+    const char *got;
+    FILE *f;
+
+    memset(longv, 'x', sizeof(longv) - 1);
+    longv[sizeof(longv) - 1] = '\0';
+    sim_profile_init(&p);
+    ck_assert_int_eq(sim_profile_kv_set(&p.info, "command", longv), 0);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(sim_profile_write(f, &p), 0);
+    fclose(f);
+    sim_profile_init(&q);
+    ck_assert_msg(sim_profile_load(&q, path, err, sizeof(err)) == 0, "%s",
+                  err);
+    got = sim_profile_kv_get(&q.info, "command");
+    ck_assert_ptr_nonnull(got);
+    ck_assert_uint_lt(strlen(got), 200);
+    ck_assert_str_eq(got + strlen(got) - 3, "...");
+    sim_profile_free(&q);
+    sim_profile_free(&p);
+}
+END_TEST
+
 START_TEST(test_bad_files)
 {
     const struct bad_case *c = &bad_cases[_i];
@@ -305,6 +335,7 @@ static Suite *profile_suite(void)
     tcase_add_checked_fixture(limits, setup, teardown);
     tcase_add_test(limits, test_no_matching_point);
     tcase_add_test(limits, test_measured_goodput_limits);
+    tcase_add_test(limits, test_long_value_cut);
     tcase_add_checked_fixture(corrupt, setup, teardown);
     tcase_add_loop_test(corrupt, test_bad_files, 0,
                         (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));

@@ -19,21 +19,20 @@
 #include "profile.h"
 #include "scenario.h"
 
-/* The best of the repeats of one mode at one point (the highest
- * goodput, the shortest times: disturbances only add time), and the
- * spreads. */
+/* Medians over the repeats of one mode at one point, and the spreads. */
 struct calib_measure {
     size_t n;                       /* completed repeats used */
-    double goodput_Bps;             /* pass 1: bytes / duration, max */
-    double total_s;                 /* min */
-    double downtime_s;              /* the implementation's, min */
-    double queued_s;                /* in that repeat: how long the last
-                                       live pass kept arriving at the
-                                       receiver (the capture) after the
-                                       sender had written it; 0 unknown */
-    double suspend_s;               /* downtime parts, min */
+    double goodput_Bps;             /* pass 1: bytes / duration */
+    double total_s;
+    double downtime_s;              /* the implementation's: median of
+                                       (downtime - queue) + queued_s */
+    double queued_s;                /* how long the last live pass kept
+                                       arriving at the receiver (the
+                                       capture) after the sender had
+                                       written it; 0 unknown */
+    double suspend_s;               /* downtime parts */
     double unpause_s;
-    double spread_goodput;          /* (max - min) / best */
+    double spread_goodput;          /* (max - min) / median */
     double spread_downtime;
 };
 
@@ -63,7 +62,7 @@ struct calib_costs {
  * migrated (its link, memory and vCPUs; mode ignored); live must have
  * n > 0, cold may be NULL or have n == 0.  Each fitted cost is the value
  * that makes the simulator's prediction of that idle run equal the
- * best measurement, the other costs being the measured ones; a fit
+ * median measurement, the other costs being the measured ones; a fit
  * below 0 is clamped to 0.  Returns 0, or the simulator's error with err.
  */
 int calib_derive(const struct sim_scenario *idle,

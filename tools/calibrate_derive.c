@@ -21,30 +21,16 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The smallest of v[0..n) (sorts v); n > 0. */
-static double least(double *v, size_t n)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    return v[0];
-}
-
-/* The largest of v[0..n) (sorts v); n > 0. */
-static double most(double *v, size_t n)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    return v[n - 1];
-}
-
 double calib_median(double *v, size_t n)
 {
     qsort(v, n, sizeof(*v), cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* (max - min) / best of v[0..n), v sorted; 0 when n < 2. */
-static double spread(const double *v, size_t n, double best)
+/* (max - min) / mid of v[0..n), v sorted; 0 when n < 2. */
+static double spread(const double *v, size_t n, double mid)
 {
-    return n > 1 && best > 0 ? (v[n - 1] - v[0]) / best : 0;
+    return n > 1 && mid > 0 ? (v[n - 1] - v[0]) / mid : 0;
 }
 
 static double num(struct json_object *o, const char *k)
@@ -87,8 +73,8 @@ int calib_measure_runs(struct json_object *runs, struct calib_measure *out,
                        char *err, size_t errlen)
 {
     double gp[MAX_REPEATS], tot[MAX_REPEATS], down[MAX_REPEATS];
-    double sus[MAX_REPEATS], unp[MAX_REPEATS];
-    double best_down = INFINITY, best_queued = 0;
+    double sus[MAX_REPEATS], unp[MAX_REPEATS], qd[MAX_REPEATS];
+    double rest[MAX_REPEATS];
     size_t n = 0, len = json_object_is_type(runs, json_type_array)
                             ? json_object_array_length(runs) : 0;
 
@@ -125,28 +111,26 @@ int calib_measure_runs(struct json_object *runs, struct calib_measure *out,
                      i + 1);
             return MIG_ECORRUPT;
         }
-        /* The queue belongs to the repeat whose downtime is used. */
-        if (down[n] < best_down) {
-            best_down = down[n];
-            best_queued = fmin(queued_after_pass(run, passes), down[n]);
-        }
+        qd[n] = fmin(queued_after_pass(run, passes), down[n]);
+        rest[n] = down[n] - qd[n];
         n++;
     }
     if (n == 0) {
         snprintf(err, errlen, "no repeat completed");
         return MIG_ECORRUPT;
     }
-    /* Best of the repeats: on a shared machine other processes and loss
-     * recovery only ever add time (docs/calibrate.md). */
+    /* Medians: the typical repeat under the machine's typical load
+     * (docs/calibrate.md, "Why the median").  The downtime is split into
+     * the queue at the pause and the rest, each with its own median. */
     out->n = n;
-    out->goodput_Bps = most(gp, n);
+    out->goodput_Bps = calib_median(gp, n);
     out->spread_goodput = spread(gp, n, out->goodput_Bps);
-    out->downtime_s = least(down, n);
-    out->queued_s = best_queued;
-    out->spread_downtime = spread(down, n, out->downtime_s);
-    out->total_s = least(tot, n);
-    out->suspend_s = least(sus, n);
-    out->unpause_s = least(unp, n);
+    out->queued_s = calib_median(qd, n);
+    out->downtime_s = calib_median(rest, n) + out->queued_s;
+    out->spread_downtime = spread(down, n, calib_median(down, n));
+    out->total_s = calib_median(tot, n);
+    out->suspend_s = calib_median(sus, n);
+    out->unpause_s = calib_median(unp, n);
     return 0;
 }
 

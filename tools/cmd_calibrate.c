@@ -238,7 +238,7 @@ static int measure(struct calib *C, struct point_plan *pp, const char *mode,
         copy_str(doc, "emulator", NULL, C->emulator, sizeof(C->emulator));
         copy_str(doc, "cc", "used", C->cc_used, sizeof(C->cc_used));
         say("point %s %s: goodput %.2f MB/s, downtime %.1f ms, total %.3f s "
-            "(best of %zu)", pp->pt->name, mode, m->goodput_Bps / 1e6,
+            "(median of %zu)", pp->pt->name, mode, m->goodput_Bps / 1e6,
             m->downtime_s * 1e3, m->total_s, m->n);
     }
     json_object_put(doc);

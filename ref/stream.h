@@ -281,6 +281,11 @@ void mig_stream_dec_set_ops(struct mig_stream_dec *dec,
                             const struct mig_stream_dec_ops *ops,
                             void *opaque);
 
+/* Count offsets from off instead of 0: the stream starts off bytes into
+ * its channel (after a miglab authentication exchange, ref/auth.h).  Call
+ * before the first feed. */
+void mig_stream_dec_set_offset(struct mig_stream_dec *dec, uint64_t off);
+
 /*
  * Decode len bytes (data may be NULL when len is 0).  Returns 0 when all of
  * them were consumed, else a negative code; after an error every later call

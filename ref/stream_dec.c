@@ -946,6 +946,11 @@ const char *mig_stream_dec_error(const struct mig_stream_dec *dec)
     return dec->st == ST_ERROR ? dec->msg : "";
 }
 
+void mig_stream_dec_set_offset(struct mig_stream_dec *dec, uint64_t off)
+{
+    dec->offset = off;
+}
+
 uint64_t mig_stream_dec_offset(const struct mig_stream_dec *dec)
 {
     return dec->offset;

@@ -209,11 +209,13 @@ static int finish(const struct sim_config *cfg, struct sim_result *r,
                      sim_costs_state_bytes(c, cfg->vcpus);
     double rtt = cfg->link.rtt_s;
     /* The pause starts when the last live pass is in the sender's socket,
-     * not on the wire: what is still queued drains inside the downtime,
-     * and the pause begins that much earlier (docs/calibrate.md). */
-    uint64_t last = r->npasses ? r->passes[r->npasses - 1].bytes : 0;
-    double queued_s = (double)(last < c->pause_backlog_bytes
-                                   ? last : c->pause_backlog_bytes) /
+     * not on the wire: what is still queued (at most what the live passes
+     * sent; the sender writes pass after pass without waiting) drains
+     * inside the downtime, and the pause begins that much earlier
+     * (docs/calibrate.md). */
+    uint64_t live = r->bytes_sent - c->stream_header_bytes;
+    double queued_s = (double)(live < c->pause_backlog_bytes
+                                   ? live : c->pause_backlog_bytes) /
                       r->transfer_Bps;
     struct sim_pass *p = add_pass(r);
 

@@ -81,8 +81,8 @@ struct sim_pass {
 /* Downtime, part by part; the parts add up to downtime_s. */
 struct sim_downtime_parts {
     double suspend_s;
-    double final_copy_s;            /* what is still queued of the last live
-                                       pass (costs.pause_backlog_bytes at
+    double final_copy_s;            /* what is still queued of the live
+                                       passes (costs.pause_backlog_bytes at
                                        most), then final pages + state, at
                                        transfer rate */
     double propagation_s;           /* RTT / 2 */

@@ -133,7 +133,7 @@ static const struct setting settings[] = {
     { { "costs", "handshake_rtts", "handshake-rtts", "N round trips (1)",
         false }, V_DOUBLE, CFG(costs.handshake_rtts), 0, 0, -1 },
     { { "costs", "pause_backlog", "pause-backlog",
-        "SIZE of the last pass still queued at the pause (0)", false },
+        "SIZE of the live passes still queued at the pause (0)", false },
       V_SIZE, CFG(costs.pause_backlog_bytes), 0, 0, -1 },
     { { "costs", "copy_rate", "copy-rate", "RATE sender CPU cap (none)",
         false }, V_BYTERATE, CFG(costs.copy_rate_Bps), 0, 0, -1 },

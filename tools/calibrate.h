@@ -22,7 +22,8 @@
 /* Medians over the repeats of one mode at one point, and the spreads. */
 struct calib_measure {
     size_t n;                       /* completed repeats used */
-    double goodput_Bps;             /* pass 1: bytes / duration */
+    double goodput_Bps;             /* pass 1: bytes / (duration +
+                                       queue), its time on the wire */
     double total_s;
     double downtime_s;              /* the implementation's: median of
                                        (downtime - queue) + queued_s */

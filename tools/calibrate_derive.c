@@ -99,7 +99,11 @@ int calib_measure_runs(struct json_object *runs, struct calib_measure *out,
         p1 = json_object_array_get_idx(passes, 0);
         bytes = num(p1, "bytes");
         dur = num(p1, "duration_s");
-        gp[n] = bytes / dur;
+        /* The sender's pass ends when its last byte is in the socket; on
+         * the wire (what the model's goodput is) it ends when the queue
+         * has drained. */
+        qd[n] = queued_after_pass(run, passes);
+        gp[n] = bytes / (dur + qd[n]);
         tot[n] = num(m, "total_time_s");
         down[n] = num(m, "downtime_s");
         sus[n] = num(parts, "suspend_s");
@@ -111,7 +115,7 @@ int calib_measure_runs(struct json_object *runs, struct calib_measure *out,
                      i + 1);
             return MIG_ECORRUPT;
         }
-        qd[n] = fmin(queued_after_pass(run, passes), down[n]);
+        qd[n] = fmin(qd[n], down[n]);
         rest[n] = down[n] - qd[n];
         n++;
     }

@@ -57,7 +57,7 @@ static void help(FILE *f)
             "                   scenarios/quickstart.ini)\n"
             "  --repeat N       migrations per mode and point (3)\n"
             "  --out FILE       the profile (build/host-profile.ini)\n"
-            "  --mem SIZE       idle guest memory (the smallest of the "
+            "  --mem SIZE       idle guest memory (the largest of the "
             "point's scenarios)\n"
             "  --no-cold        live migrations only (no restore_cold)\n"
             "  --json           print the measurements and the costs as "
@@ -69,7 +69,8 @@ static void help(FILE *f)
 
 struct point_plan {
     struct sim_profile_point *pt;   /* in the profile */
-    uint64_t mem;                   /* idle guest memory */
+    uint64_t mem;                   /* idle guest memory: the largest of
+                                       the point's scenarios */
     unsigned vcpus;
     char scenarios[512];            /* names, for provenance */
     struct calib_measure live, cold;
@@ -132,7 +133,7 @@ static int plan_points(struct calib *C)
             pp->mem = sc.cfg.mem_bytes;
             C->nplan++;
         }
-        if (sc.cfg.mem_bytes < pp->mem)
+        if (sc.cfg.mem_bytes > pp->mem)
             pp->mem = sc.cfg.mem_bytes;
         if (sc.cfg.vcpus > pp->vcpus)
             pp->vcpus = sc.cfg.vcpus;

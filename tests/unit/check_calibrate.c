@@ -87,6 +87,9 @@ START_TEST(test_queued_at_pause)
     ck_assert_int_eq(calib_measure_runs(runs, &m, err, sizeof(err)), 0);
     ck_assert_double_eq_tol(m.queued_s, 0.070, 1e-9);
     ck_assert_double_eq_tol(m.downtime_s, 0.150, 1e-9);
+    /* Goodput on the wire: pass 1's bytes over its time plus the queue
+     * (3.2, 3.07 and 3.0 s): the median is b's. */
+    ck_assert_double_eq_tol(m.goodput_Bps, 3e8 / 3.07, 1e-3);
     json_object_put(runs);
     /* Without a capture the queue is unknown: 0. */
     runs = json_object_new_array();

@@ -40,12 +40,14 @@ struct calib_measure {
 /*
  * Summarise the "runs" array of a runner result document (runs[].measured,
  * the JSON of `miglab migrate --json`, and runs[].wire, the capture's
- * timeline, for queued_s): every completed repeat counts.
+ * timeline, for queued_s): every completed repeat counts.  delay_s is
+ * the link's one-way delay: the capture at the receiver sees each byte
+ * that much after it left, which is not queueing.
  * Returns 0, or MIG_ECORRUPT with err set when no repeat completed or a
  * measured run lacks its passes.
  */
-int calib_measure_runs(struct json_object *runs, struct calib_measure *out,
-                       char *err, size_t errlen);
+int calib_measure_runs(struct json_object *runs, double delay_s,
+                       struct calib_measure *out, char *err, size_t errlen);
 
 /* What one point calibrates to. */
 struct calib_costs {

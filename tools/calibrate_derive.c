@@ -44,12 +44,13 @@ static double num(struct json_object *o, const char *k)
 /*
  * How long after the sender had written the last live pass its data kept
  * arriving at the receiver: the capture's last page byte minus the
- * sender's end of that pass, when the stop-and-copy pass had no page (an
+ * sender's end of that pass and the one-way delay, when the
+ * stop-and-copy pass had no page (an
  * idle guest), so that the last page byte on the wire is the live pass's.
  * 0 when unknown (no capture, or a final pass with pages).
  */
 static double queued_after_pass(struct json_object *run,
-                                struct json_object *passes)
+                                struct json_object *passes, double delay_s)
 {
     size_t n = json_object_array_length(passes);
     struct json_object *wire, *wp, *last;
@@ -66,11 +67,12 @@ static double queued_after_pass(struct json_object *run,
         return 0;
     wire_end = num(json_object_array_get_idx(wp,
                        json_object_array_length(wp) - 1), "end_s");
+    wire_end -= delay_s;
     return isfinite(wire_end - sent_end) ? fmax(0, wire_end - sent_end) : 0;
 }
 
-int calib_measure_runs(struct json_object *runs, struct calib_measure *out,
-                       char *err, size_t errlen)
+int calib_measure_runs(struct json_object *runs, double delay_s,
+                       struct calib_measure *out, char *err, size_t errlen)
 {
     double gp[MAX_REPEATS], tot[MAX_REPEATS], down[MAX_REPEATS];
     double sus[MAX_REPEATS], unp[MAX_REPEATS], qd[MAX_REPEATS];
@@ -102,7 +104,7 @@ int calib_measure_runs(struct json_object *runs, struct calib_measure *out,
         /* The sender's pass ends when its last byte is in the socket; on
          * the wire (what the model's goodput is) it ends when the queue
          * has drained. */
-        qd[n] = queued_after_pass(run, passes);
+        qd[n] = queued_after_pass(run, passes, delay_s);
         gp[n] = bytes / (dur + qd[n]);
         tot[n] = num(m, "total_time_s");
         down[n] = num(m, "downtime_s");

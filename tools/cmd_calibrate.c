@@ -230,7 +230,8 @@ static int measure(struct calib *C, struct point_plan *pp, const char *mode,
         return EXIT_CANNOT;
     }
     if (!rc && json_object_object_get_ex(doc, "runs", &runs))
-        rc = calib_measure_runs(runs, m, err, errlen);
+        rc = calib_measure_runs(runs, pp->pt->link.rtt_s / 2, m, err,
+                                errlen);
     else if (!rc) {
         snprintf(err, errlen, "the runner made no run");
         rc = MIG_ECORRUPT;

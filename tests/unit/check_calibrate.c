@@ -84,18 +84,23 @@ START_TEST(test_queued_at_pause)
     json_object_array_add(runs, a);
     json_object_array_add(runs, b);
     json_object_array_add(runs, c);
-    ck_assert_int_eq(calib_measure_runs(runs, &m, err, sizeof(err)), 0);
+    ck_assert_int_eq(calib_measure_runs(runs, 0, &m, err, sizeof(err)), 0);
     ck_assert_double_eq_tol(m.queued_s, 0.070, 1e-9);
     ck_assert_double_eq_tol(m.downtime_s, 0.150, 1e-9);
     /* Goodput on the wire: pass 1's bytes over its time plus the queue
      * (3.2, 3.07 and 3.0 s): the median is b's. */
     ck_assert_double_eq_tol(m.goodput_Bps, 3e8 / 3.07, 1e-3);
+    /* The capture at the receiver sees each byte one one-way delay late:
+     * with 20 ms of it, a's queue is 180 ms, b's 50 ms. */
+    ck_assert_int_eq(calib_measure_runs(runs, 0.020, &m, err, sizeof(err)),
+                     0);
+    ck_assert_double_eq_tol(m.queued_s, 0.050, 1e-9);
     json_object_put(runs);
     /* Without a capture the queue is unknown: 0. */
     runs = json_object_new_array();
     json_object_array_add(runs, measured("completed", 3e8, 3.0, 3.4, 0.150,
                                          0, 0));
-    ck_assert_int_eq(calib_measure_runs(runs, &m, err, sizeof(err)), 0);
+    ck_assert_int_eq(calib_measure_runs(runs, 0, &m, err, sizeof(err)), 0);
     ck_assert_double_eq(m.queued_s, 0);
     json_object_put(runs);
 }
@@ -117,7 +122,7 @@ START_TEST(test_medians_and_spreads)
                                          0.010, 0.003, 0.001));
     json_object_array_add(runs, measured("completed", 1.2e9, 10.0, 10.3,
                                          0.020, 0.002, 0.003));
-    ck_assert_int_eq(calib_measure_runs(runs, &m, err, sizeof(err)), 0);
+    ck_assert_int_eq(calib_measure_runs(runs, 0, &m, err, sizeof(err)), 0);
     /* The median of each, over the completed repeats only. */
     ck_assert_uint_eq(m.n, 3);
     ck_assert_double_eq_tol(m.goodput_Bps, 110e6, 1e-3);
@@ -149,7 +154,7 @@ START_TEST(test_single_repeat)
 
     json_object_array_add(runs, measured("completed", 1e9, 10.0, 11.0, 0.030,
                                          0.001, 0.004));
-    ck_assert_int_eq(calib_measure_runs(runs, &m, err, sizeof(err)), 0);
+    ck_assert_int_eq(calib_measure_runs(runs, 0, &m, err, sizeof(err)), 0);
     ck_assert_uint_eq(m.n, 1);
     ck_assert_double_eq_tol(m.downtime_s, 0.030, 1e-12);
     ck_assert_double_eq_tol(m.total_s, 11.0, 1e-12);
@@ -277,12 +282,12 @@ START_TEST(test_bad_runs)
 
     /* Nothing completed. */
     json_object_array_add(runs, measured("aborted", 1e9, 1, 1, 0, 0, 0));
-    ck_assert_int_eq(calib_measure_runs(runs, &m, err, sizeof(err)),
+    ck_assert_int_eq(calib_measure_runs(runs, 0, &m, err, sizeof(err)),
                      MIG_ECORRUPT);
     ck_assert_ptr_nonnull(strstr(err, "no repeat completed"));
     /* A completed run with a zero-length pass 1. */
     json_object_array_add(runs, measured("completed", 1e9, 0, 1, 0, 0, 0));
-    ck_assert_int_eq(calib_measure_runs(runs, &m, err, sizeof(err)),
+    ck_assert_int_eq(calib_measure_runs(runs, 0, &m, err, sizeof(err)),
                      MIG_ECORRUPT);
     ck_assert_ptr_nonnull(strstr(err, "repeat 2"));
     json_object_put(runs);
@@ -292,11 +297,11 @@ START_TEST(test_bad_runs)
     json_object_object_del(json_object_object_get(bad, "measured"),
                            "passes");
     json_object_array_add(runs, bad);
-    ck_assert_int_eq(calib_measure_runs(runs, &m, err, sizeof(err)),
+    ck_assert_int_eq(calib_measure_runs(runs, 0, &m, err, sizeof(err)),
                      MIG_ECORRUPT);
     json_object_put(runs);
     /* Not an array at all. */
-    ck_assert_int_eq(calib_measure_runs(NULL, &m, err, sizeof(err)),
+    ck_assert_int_eq(calib_measure_runs(NULL, 0, &m, err, sizeof(err)),
                      MIG_ECORRUPT);
 }
 END_TEST

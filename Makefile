@@ -111,6 +111,11 @@ REPORT_OBJ = $(BUILD)/tools/report.o $(BUILD)/tools/runner_json.o
 $(BUILD)/tests/unit/check_report: $(BUILD)/tests/unit/check_report.o $(REPORT_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
+# check_calibrate tests the derivation of a host profile's costs.
+$(BUILD)/tests/unit/check_calibrate: $(BUILD)/tests/unit/check_calibrate.o \
+                                     $(BUILD)/tools/calibrate_derive.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
 # Tests find their data and the binary through these.
 TEST_ENV = MIGLAB_SRCDIR=$(CURDIR) MIGLAB_BIN=$(CURDIR)/$(MIGLAB)
 

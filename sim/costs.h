@@ -35,6 +35,11 @@ struct sim_costs {
     double setup_rtts;              /* connect + banner (2 RTT) */
     double handshake_rtts;          /* ready -> GO, in downtime (1 RTT) */
     double copy_rate_Bps;           /* sender CPU limit; 0 = none */
+    uint64_t pause_backlog_bytes;   /* bytes of the live passes still
+                                       queued (socket, link) when the guest
+                                       pauses; at most what the live passes
+                                       sent, drained inside the downtime
+                                       (0; measured by miglab calibrate) */
 };
 
 void sim_costs_defaults(struct sim_costs *c);

@@ -208,24 +208,33 @@ static int finish(const struct sim_config *cfg, struct sim_result *r,
     uint64_t bytes = sim_page_data_bytes(final) +
                      sim_costs_state_bytes(c, cfg->vcpus);
     double rtt = cfg->link.rtt_s;
+    /* The pause starts when the last live pass is in the sender's socket,
+     * not on the wire: what is still queued (at most what the live passes
+     * sent; the sender writes pass after pass without waiting) drains
+     * inside the downtime, and the pause begins that much earlier
+     * (docs/calibrate.md). */
+    uint64_t live = r->bytes_sent - c->stream_header_bytes;
+    double queued_s = (double)(live < c->pause_backlog_bytes
+                                   ? live : c->pause_backlog_bytes) /
+                      r->transfer_Bps;
     struct sim_pass *p = add_pass(r);
 
     if (!p)
         return MIG_ENOMEM;
     dp->suspend_s = c->suspend_s;
-    dp->final_copy_s = (double)bytes / r->transfer_Bps;
+    dp->final_copy_s = queued_s + (double)bytes / r->transfer_Bps;
     dp->propagation_s = rtt / 2;
     dp->restore_s = c->restore_s;
     dp->handshake_s = c->handshake_rtts * rtt;
     dp->unpause_s = c->unpause_s;
     r->downtime_s = dp->suspend_s + dp->final_copy_s + dp->propagation_s +
                     dp->restore_s + dp->handshake_s + dp->unpause_s;
-    r->total_time_s = t + r->downtime_s;
+    r->total_time_s = t - queued_s + r->downtime_s;
 
     *p = (struct sim_pass){ .index = p->index, .live = false,
                             .pages = final, .bytes = bytes,
                             .start_s = t + c->suspend_s,
-                            .duration_s = dp->final_copy_s,
+                            .duration_s = dp->final_copy_s - queued_s,
                             .throttle = throttle };
     r->bytes_sent += bytes;
     r->pages_sent += final;

@@ -81,7 +81,10 @@ struct sim_pass {
 /* Downtime, part by part; the parts add up to downtime_s. */
 struct sim_downtime_parts {
     double suspend_s;
-    double final_copy_s;            /* final pages + state at transfer rate */
+    double final_copy_s;            /* what is still queued of the live
+                                       passes (costs.pause_backlog_bytes at
+                                       most), then final pages + state, at
+                                       transfer rate */
     double propagation_s;           /* RTT / 2 */
     double restore_s;
     double handshake_s;

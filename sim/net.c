@@ -51,6 +51,7 @@ void sim_link_defaults(struct sim_link *l)
     l->mtu = NET_DEFAULT_MTU;
     l->cc = SIM_CC_CUBIC;
     l->window_bytes = NET_DEFAULT_WINDOW_BYTES;
+    l->goodput_Bps = 0.0;
 }
 
 /* True when t is a time in [0, NET_TIME_MAX_S]; false for NaN. */
@@ -65,6 +66,8 @@ int sim_link_validate(const struct sim_link *l)
         return MIG_EINVAL;
     /* The comparisons are written so that NaN fails each of them. */
     if (!(l->bandwidth_bps >= 0.0) || !isfinite(l->bandwidth_bps))
+        return MIG_EINVAL;
+    if (!(l->goodput_Bps >= 0.0) || !isfinite(l->goodput_Bps))
         return MIG_EINVAL;
     if (!time_ok(l->rtt_s) || !time_ok(l->jitter_s))
         return MIG_EINVAL;
@@ -190,6 +193,10 @@ void sim_link_goodput(const struct sim_link *l, struct sim_goodput *out)
     }
     if (isinf(best))
         out->limit = SIM_LIMIT_NONE;
+    if (l->goodput_Bps > 0) {
+        best = l->goodput_Bps;
+        out->limit = SIM_LIMIT_MEASURED;
+    }
     out->goodput_Bps = best;
 }
 
@@ -281,6 +288,8 @@ const char *sim_link_limit_name(enum sim_link_limit limit)
         return "window";
     case SIM_LIMIT_LOSS:
         return "loss";
+    case SIM_LIMIT_MEASURED:
+        return "measured";
     default:
         return "unknown";
     }

@@ -37,6 +37,9 @@ struct sim_link {
     uint32_t mtu;           /* bytes, 576..65535 */
     enum sim_cc cc;
     uint64_t window_bytes;  /* send/receive window cap; 0 = unlimited */
+    double goodput_Bps;     /* measured goodput of one stream on this link
+                               (a host profile, docs/calibrate.md); when
+                               > 0 it replaces the model's minimum */
 };
 
 /* Which term of the minimum limited the goodput. */
@@ -45,6 +48,7 @@ enum sim_link_limit {
     SIM_LIMIT_LINK,
     SIM_LIMIT_WINDOW,
     SIM_LIMIT_LOSS,
+    SIM_LIMIT_MEASURED,     /* sim_link.goodput_Bps, a measurement */
 };
 
 struct sim_goodput {
@@ -67,7 +71,9 @@ void sim_link_defaults(struct sim_link *l);
 /* 0, or MIG_EINVAL when a field is out of its documented range. */
 int sim_link_validate(const struct sim_link *l);
 
-/* Goodput of one bulk TCP stream and every term that went into it. */
+/* Goodput of one bulk TCP stream and every term that went into it; with
+ * l->goodput_Bps > 0 the goodput is that measurement (limit "measured")
+ * and the model's terms stay beside it for reference. */
 void sim_link_goodput(const struct sim_link *l, struct sim_goodput *out);
 
 /* Time for a message of `bytes` to cross the link one way after the previous

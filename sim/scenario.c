@@ -19,6 +19,8 @@
 
 enum vtype {
     V_STRING,       /* char * in the scenario */
+    V_PATH,         /* char *, relative to the scenario file's directory
+                       when read from a file */
     V_SIZE,         /* uint64_t bytes */
     V_BITRATE,      /* double bits/s */
     V_BYTERATE,     /* double bytes/s */
@@ -79,6 +81,9 @@ static const struct setting settings[] = {
       V_CC, CFG(link.cc), 0, 0, -1 },
     { { "network", "window", "window", "SIZE, 0 = unlimited (4M; ssh: 2M)",
         false }, V_SIZE, CFG(link.window_bytes), 0, 0, -1 },
+    { { "network", "goodput", "goodput",
+        "RATE measured stream goodput, 0 = the link model (0)", false },
+      V_BYTERATE, CFG(link.goodput_Bps), 0, 0, -1 },
 
     { { "migration", "mode", "mode", "live|cold (live)", false },
       V_MODE, CFG(mode), 0, 0, -1 },
@@ -127,6 +132,9 @@ static const struct setting settings[] = {
       V_DOUBLE, CFG(costs.setup_rtts), 0, 0, -1 },
     { { "costs", "handshake_rtts", "handshake-rtts", "N round trips (1)",
         false }, V_DOUBLE, CFG(costs.handshake_rtts), 0, 0, -1 },
+    { { "costs", "pause_backlog", "pause-backlog",
+        "SIZE of the live passes still queued at the pause (0)", false },
+      V_SIZE, CFG(costs.pause_backlog_bytes), 0, 0, -1 },
     { { "costs", "copy_rate", "copy-rate", "RATE sender CPU cap (none)",
         false }, V_BYTERATE, CFG(costs.copy_rate_Bps), 0, 0, -1 },
 
@@ -156,6 +164,9 @@ static const struct setting settings[] = {
     { { "run", "time_limit", "time-limit",
         "TIME the simulation gives up after (1h)", false },
       V_TIME, CFG(time_limit_s), 0, 0, -1 },
+    { { "run", "profile", "profile",
+        "FILE host profile of miglab calibrate (none)", false },
+      V_PATH, SC(profile), 0, 0, -1 },
 
     { { "hosts", "dest_capacity", NULL,
         "SIZE memory the destination host admits (runner; 0 = enough)",
@@ -163,6 +174,7 @@ static const struct setting settings[] = {
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+_Static_assert(NSETTINGS <= 64, "explicit_keys has one bit per setting");
 
 size_t sim_scenario_nkeys(void)
 {
@@ -194,6 +206,7 @@ void sim_scenario_free(struct sim_scenario *sc)
     free(sc->description);
     free(sc->workload_spec);
     free(sc->basedir);
+    free(sc->profile);
     sim_workload_free(sc->workload);
     memset(sc, 0, sizeof(*sc));
 }
@@ -280,6 +293,26 @@ static int set_value(struct sim_scenario *sc, const struct setting *s,
             return MIG_ENOMEM;
         free(*(char **)p);
         *(char **)p = copy;
+        return 0;
+    }
+    case V_PATH: {
+        char *path;
+
+        if (!*v)
+            return BAD("empty path");
+        if (sc->loading && v[0] != '/' && sc->basedir) {
+            size_t len = strlen(sc->basedir) + strlen(v) + 2;
+
+            path = malloc(len);
+            if (path)
+                snprintf(path, len, "%s/%s", sc->basedir, v);
+        } else {
+            path = strdup(v);
+        }
+        if (!path)
+            return MIG_ENOMEM;
+        free(*(char **)p);
+        *(char **)p = path;
         return 0;
     }
     case V_SIZE:
@@ -371,8 +404,9 @@ static int set_value(struct sim_scenario *sc, const struct setting *s,
     return MIG_EINVAL;
 }
 
+/* Set s to value; with mark, remember that the user set it. */
 static int apply(struct sim_scenario *sc, const struct setting *s,
-                 const char *value, const char *prefix, char *err,
+                 const char *value, const char *prefix, bool mark, char *err,
                  size_t errlen)
 {
     char msg[256] = "";
@@ -384,23 +418,58 @@ static int apply(struct sim_scenario *sc, const struct setting *s,
                      rc == MIG_ENOMEM ? "out of memory" : msg);
         return rc;
     }
+    if (!mark)
+        return 0;
     if (s->policy_bit >= 0)
         sc->policy_overrides |= 1UL << s->policy_bit;
+    sc->explicit_keys |= UINT64_C(1) << (s - settings);
     return 0;
+}
+
+static const struct setting *find_setting(const char *section,
+                                          const char *key)
+{
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        if (strcmp(settings[i].key.section, section) == 0 &&
+            strcmp(settings[i].key.key, key) == 0)
+            return &settings[i];
+    }
+    return NULL;
+}
+
+bool sim_scenario_is_set(const struct sim_scenario *sc, const char *section,
+                         const char *key)
+{
+    const struct setting *s = find_setting(section, key);
+
+    return s && (sc->explicit_keys & (UINT64_C(1) << (s - settings)));
+}
+
+int sim_scenario_set_default(struct sim_scenario *sc, const char *section,
+                             const char *key, const char *value, char *err,
+                             size_t errlen)
+{
+    const struct setting *s = find_setting(section, key);
+    char prefix[96];
+
+    if (!s)
+        return sim_scenario_set(sc, section, key, value, err, errlen);
+    if (sc->explicit_keys & (UINT64_C(1) << (s - settings)))
+        return 0;
+    snprintf(prefix, sizeof(prefix), "[%s] %s: ", section, key);
+    return apply(sc, s, value, prefix, false, err, errlen);
 }
 
 int sim_scenario_set(struct sim_scenario *sc, const char *section,
                      const char *key, const char *value, char *err,
                      size_t errlen)
 {
+    const struct setting *s = find_setting(section, key);
     char prefix[96];
 
     snprintf(prefix, sizeof(prefix), "[%s] %s: ", section, key);
-    for (size_t i = 0; i < NSETTINGS; i++) {
-        if (strcmp(settings[i].key.section, section) == 0 &&
-            strcmp(settings[i].key.key, key) == 0)
-            return apply(sc, &settings[i], value, prefix, err, errlen);
-    }
+    if (s)
+        return apply(sc, s, value, prefix, true, err, errlen);
     for (size_t i = 0; i < NSETTINGS; i++) {
         if (strcmp(settings[i].key.section, section) == 0) {
             if (errlen)
@@ -426,7 +495,8 @@ int sim_scenario_set_flag(struct sim_scenario *sc, const char *flag,
         const struct setting *s = &settings[i];
 
         if (s->key.flag && strcmp(s->key.flag, flag) == 0)
-            return apply(sc, s, value ? value : "true", prefix, err, errlen);
+            return apply(sc, s, value ? value : "true", prefix, true, err,
+                         errlen);
     }
     return MIG_ENOTSUP;
 }
@@ -543,7 +613,9 @@ int sim_scenario_load_with(struct sim_scenario *sc, const char *path,
         goto out_close;
     }
     /* inih goes on after a syntax error; report whichever came first. */
+    sc->loading = true;
     line = ini_parse_stream(read_line, &r, on_key, &r);
+    sc->loading = false;
     if (line == -2) {
         rc = MIG_ENOMEM;
         snprintf(err, errlen, "%s: out of memory", path);

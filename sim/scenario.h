@@ -45,6 +45,12 @@ struct sim_scenario {
                                        0 = enough for the guest */
     unsigned long policy_overrides; /* internal: policy keys set explicitly,
                                        kept when [migration] policy changes */
+    char *profile;                  /* [run] profile / --profile: host
+                                       profile path (file keys: relative to
+                                       the scenario's directory); NULL */
+    uint64_t explicit_keys;         /* internal: bit i = setting i was set
+                                       by a file or a flag */
+    bool loading;                   /* internal: inside sim_scenario_load */
 };
 
 /* Defaults everywhere (sim_config_defaults, no expectations). */
@@ -90,6 +96,21 @@ typedef int sim_ini_set_fn(void *target, const char *section, const char *key,
 int sim_scenario_load_with(struct sim_scenario *sc, const char *path,
                            sim_ini_set_fn *set, void *target, char *err,
                            size_t errlen);
+
+/* True when [section] key was set by a scenario file or a flag (not by
+ * the defaults or sim_scenario_set_default). */
+bool sim_scenario_is_set(const struct sim_scenario *sc, const char *section,
+                         const char *key);
+
+/*
+ * Apply a setting unless it was set explicitly (sim_scenario_is_set); it
+ * stays "not set", so a later file key or flag still wins.  For host
+ * profiles (docs/calibrate.md: explicit > profile > defaults).  Same
+ * errors as sim_scenario_set; 0 without effect when the key is set.
+ */
+int sim_scenario_set_default(struct sim_scenario *sc, const char *section,
+                             const char *key, const char *value, char *err,
+                             size_t errlen);
 
 /* Whether the command-line flag (without "--") takes no value. */
 bool sim_scenario_flag_is_boolean(const char *flag);

@@ -6,6 +6,7 @@
 #ifndef MIGLAB_CLI_H
 #define MIGLAB_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 enum cli_exit {
@@ -17,6 +18,10 @@ enum cli_exit {
 /* "miglab CMD: message\n" on stderr. */
 void cli_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The path of the running miglab binary (to start it in a namespace);
+ * 0, or -errno with nothing useful in buf. */
+int cli_self_exe(char *buf, size_t len);
 
 int cmd_predict(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
@@ -33,5 +38,6 @@ int cmd_verify(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_xen(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 
 #endif

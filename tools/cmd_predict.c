@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "engine.h"
 #include "mig_err.h"
+#include "profile.h"
 #include "result_json.h"
 #include "scenario.h"
 #include "units.h"
@@ -36,7 +37,9 @@ static void help(void)
            "\n"
            "Predict a migration's total time, downtime, bytes and passes "
            "with the simulator.\n"
-           "A scenario file is read first; flags override it.\n"
+           "A scenario file is read first; flags override it; a host "
+           "profile (--profile,\n[run] profile; docs/calibrate.md) fills "
+           "in what neither sets.\n"
            "\n"
            "  --scenario FILE         INI scenario (docs/scenario-format.md)\n"
            "  --json                  print the result as JSON\n"
@@ -248,6 +251,8 @@ int cmd_predict(int argc, char **argv)
     struct predict_opts o = { 0 };
     struct sim_scenario sc;
     struct sim_result r;
+    struct sim_profile prof;
+    const struct sim_profile_point *point = NULL;
     char err[400];
     int rc, status = CLI_OK;
 
@@ -260,6 +265,7 @@ int cmd_predict(int argc, char **argv)
     }
     sim_scenario_init(&sc);
     sim_result_init(&r);
+    sim_profile_init(&prof);
     if (o.scenario) {
         rc = sim_scenario_load(&sc, o.scenario, err, sizeof(err));
         if (rc) {
@@ -272,6 +278,16 @@ int cmd_predict(int argc, char **argv)
     if (rc) {
         status = rc;
         goto out;
+    }
+    if (sc.profile) {
+        rc = sim_profile_load(&prof, sc.profile, err, sizeof(err));
+        if (!rc)
+            rc = sim_profile_apply(&prof, &sc, &point, err, sizeof(err));
+        if (rc) {
+            cli_error(CMD, "%s", err);
+            status = CLI_USAGE;
+            goto out;
+        }
     }
     if (sim_scenario_validate(&sc, err, sizeof(err))) {
         cli_error(CMD, "%s", err);
@@ -295,17 +311,32 @@ int cmd_predict(int argc, char **argv)
             goto out;
         }
         json_object_object_add(jo, "scenario", sim_scenario_to_json(&sc));
+        if (sc.profile) {
+            struct json_object *pj = json_object_new_object();
+
+            json_object_object_add(pj, "path",
+                                   json_object_new_string(sc.profile));
+            json_object_object_add(pj, "point", point
+                                   ? json_object_new_string(point->name)
+                                   : NULL);
+            json_object_object_add(jo, "profile", pj);
+        }
         print_expectations(&sc, &r, jo);
         puts(json_object_to_json_string_ext(
             jo, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                     JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(jo);
     } else {
+        if (sc.profile)
+            printf("host profile %s: %s\n", sc.profile, point
+                   ? "costs and goodput of its matching network point"
+                   : "no network point matches: its [costs] only");
         print_text(&sc, &r);
         print_expectations(&sc, &r, NULL);
     }
 out:
     sim_result_clear(&r);
+    sim_profile_free(&prof);
     sim_scenario_free(&sc);
     return status;
 }

@@ -30,14 +30,18 @@ static void on_signal(int sig)
 static void run_help(FILE *f)
 {
     fprintf(f,
-            "usage: miglab run FILE [--repeat N] [--report DIR] [--json] "
-            "[--keep]\n\n"
+            "usage: miglab run FILE [--repeat N] [--profile FILE] "
+            "[--report DIR] [--json]\n       [--keep]\n\n"
             "Predict the scenario with the simulator, then perform it: a "
             "testbed of\nnamespace hosts on an impaired link, two host "
             "daemons, an emulated guest,\na heartbeat prober and a capture "
             "of the migration link.  Writes report.md,\nreport.html, "
             "junit.xml and results.json into DIR.\n\n"
             "  --repeat N    migrations to make ([run] repeats, 1)\n"
+            "  --profile P   host profile of miglab calibrate ([run] "
+            "profile): reports\n                show the calibrated "
+            "prediction beside the uncalibrated one,\n"
+            "                and bounds are judged on the calibrated one\n"
             "  --report DIR  report directory (build/reports/NAME-TIME)\n"
             "  --json        print the result document on stdout\n"
             "  --keep        leave the testbed up (miglab testbed down ID)\n\n"
@@ -54,7 +58,6 @@ int cmd_run(int argc, char **argv)
     char err[512] = "", self[PATH_MAX], dir[PATH_MAX];
     const char *file = NULL;
     bool json = false;
-    ssize_t n;
     int rc;
 
     if (argc >= 2 && !strcmp(argv[1], "--probe-child"))
@@ -71,13 +74,16 @@ int cmd_run(int argc, char **argv)
             json = true;
         } else if (!strcmp(a, "--keep")) {
             o.keep = true;
-        } else if (!strcmp(a, "--repeat") || !strcmp(a, "--report")) {
+        } else if (!strcmp(a, "--repeat") || !strcmp(a, "--report") ||
+                   !strcmp(a, "--profile")) {
             if (i + 1 >= argc) {
                 cli_error("run", "%s needs a value", a);
                 return CLI_USAGE;
             }
             if (!strcmp(a, "--report")) {
                 o.report_dir = argv[++i];
+            } else if (!strcmp(a, "--profile")) {
+                o.profile_path = argv[++i];
             } else {
                 uint64_t r;
 
@@ -103,13 +109,11 @@ int cmd_run(int argc, char **argv)
         run_help(stderr);
         return CLI_USAGE;
     }
-    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n <= 0) {
-        cli_error("run", "cannot find the miglab binary: %s",
-                  strerror(errno));
+    rc = cli_self_exe(self, sizeof(self));
+    if (rc) {
+        cli_error("run", "cannot find the miglab binary: %s", strerror(-rc));
         return CLI_FAILED;
     }
-    self[n] = '\0';
     o.self_exe = self;
     o.scenario_path = file;
     memset(&sa, 0, sizeof(sa));

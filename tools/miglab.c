@@ -4,9 +4,11 @@
  * spirit of `xl`.  Each subcommand lives in tools/cmd_<name>.c with its
  * logic in ref/ or sim/.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -36,6 +38,8 @@ static const struct command commands[] = {
     { "verify", cmd_verify, "check a guest's page stamps, digest memory" },
     { "run", cmd_run, "perform a scenario on the testbed, compare, report" },
     { "report", cmd_report, "re-render the result of miglab run" },
+    { "calibrate", cmd_calibrate,
+      "measure this testbed's fixed costs and goodput: a host profile" },
     { "xen", cmd_xen, "real Xen domains: migrate, receive, dirty (libxl)" },
 };
 
@@ -48,6 +52,16 @@ void cli_error(const char *cmd, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+int cli_self_exe(char *buf, size_t len)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+
+    if (n <= 0)
+        return n < 0 ? -errno : -ENOENT;
+    buf[n] = '\0';
+    return 0;
 }
 
 static void usage(FILE *out)

@@ -97,6 +97,22 @@ int report_format_parse(const char *s)
     return -1;
 }
 
+/* The calibrated prediction (doc "calibrated"), or NULL without a
+ * profile. */
+static struct json_object *calibrated(struct json_object *doc)
+{
+    return jget(jget(doc, "calibrated"), "predicted");
+}
+
+/* The prediction the bounds were judged on and the pass table shows: the
+ * calibrated one when there is a profile (docs/calibrate.md). */
+static struct json_object *judged(struct json_object *doc)
+{
+    struct json_object *cal = calibrated(doc);
+
+    return cal ? cal : jget(doc, "predicted");
+}
+
 /* ---- escaping --------------------------------------------------------- */
 
 
@@ -109,10 +125,13 @@ static void md(FILE *f, const char *s)
 
 /* ---- shared rows -------------------------------------------------------- */
 
-/* One summary row: label, then a cell per column (predicted, repeats). */
+#define SUMMARY_ROWS 13U  /* labels of build_summary() */
+
+/* One summary row: label, then a cell per column (predicted, calibrated
+ * when there is a profile, repeats). */
 struct row {
     const char *label;
-    char cells[17][64];
+    char cells[18][64];
     size_t n;
 };
 
@@ -120,7 +139,8 @@ static void build_summary(struct json_object *doc, struct row *rows,
                           size_t *nrows)
 {
     struct json_object *pred = jget(doc, "predicted"), *runs = jget(doc, "runs");
-    size_t nr = jlen(runs) > 16 ? 16 : jlen(runs);
+    struct json_object *cal = calibrated(doc);
+    size_t nr = jlen(runs) > 16 ? 16 : jlen(runs), np = cal ? 2 : 1;
     char b[64];
     size_t r = 0;
 
@@ -129,21 +149,29 @@ static void build_summary(struct json_object *doc, struct row *rows,
         "downtime: network (heartbeat)", "downtime: wire (pcap)",
         "bytes sent", "passes (live + final)", "converged", "integrity",
         "error total time", "error downtime",
+        "error total time, calibrated", "error downtime, calibrated",
     };
-    for (r = 0; r < sizeof(labels) / sizeof(labels[0]); r++) {
+    _Static_assert(sizeof(labels) / sizeof(labels[0]) == SUMMARY_ROWS,
+                   "one row per label");
+    for (r = 0; r < sizeof(labels) / sizeof(labels[0]) - (cal ? 0 : 2);
+         r++) {
         rows[r].label = labels[r];
-        rows[r].n = nr + 1;
+        rows[r].n = nr + np;
     }
     *nrows = r;
-    for (size_t c = 0; c <= nr; c++) {
+    for (size_t col = 0; col < nr + np; col++) {
+        /* c = 0 for a prediction column, the repeat number otherwise. */
+        size_t c = col < np ? 0 : col - np + 1;
         struct json_object *run = c ? jat(runs, c - 1) : NULL;
-        struct json_object *m = c ? jget(run, "measured") : pred;
+        struct json_object *m = c ? jget(run, "measured")
+                                  : col ? cal : pred;
         struct json_object *d = c ? jget(run, "downtime") : NULL;
         struct json_object *cmp = jget(run, "comparison");
+        struct json_object *ccmp = jget(run, "comparison_calibrated");
         struct json_object *integ = jget(m, "integrity");
         char(*cell)[64];
 
-#define CELL(i) (rows[i].cells[c])
+#define CELL(i) (rows[i].cells[col])
         cell = &CELL(0);
         snprintf(*cell, 64, "%s", or_dash(c ? jstr(run, "outcome")
                                             : jstr(m, "outcome")));
@@ -184,6 +212,12 @@ static void build_summary(struct json_object *doc, struct row *rows,
         snprintf(CELL(10), 64, "%s",
                  c ? pct(b, sizeof(b), jnum(jget(cmp, "downtime_s"), "error"))
                    : "-");
+        if (cal) {
+            snprintf(CELL(11), 64, "%s", c ? pct(b, sizeof(b), jnum(jget(
+                         ccmp, "total_time_s"), "error")) : "-");
+            snprintf(CELL(12), 64, "%s", c ? pct(b, sizeof(b), jnum(jget(
+                         ccmp, "downtime_s"), "error")) : "-");
+        }
 #undef CELL
     }
 }
@@ -214,6 +248,18 @@ static void header_lines(FILE *f, struct json_object *doc, bool html)
                 or_dash(jstr(cc, "requested")), or_dash(jstr(cc, "used")));
         html ? sim_plot_escape(f, or_dash(jstr(cc, "how"))) : md(f, jstr(cc, "how"));
         fprintf(f, ")%s", le);
+    }
+    if (jget(doc, "calibrated")) {
+        struct json_object *c = jget(doc, "calibrated");
+
+        fprintf(f, "%shost profile: ", li);
+        html ? sim_plot_escape(f, or_dash(jstr(c, "profile")))
+             : md(f, jstr(c, "profile"));
+        fprintf(f, ", network point %s (", or_dash(jstr(c, "point")));
+        html ? sim_plot_escape(f, or_dash(jstr(c, "note")))
+             : md(f, jstr(c, "note"));
+        fprintf(f, "); bounds are judged on the calibrated prediction%s",
+                le);
     }
     fprintf(f, "%sverdict: %s (%.0f failed bounds)%s", li,
             jget(doc, "ok") && json_object_get_boolean(jget(doc, "ok"))
@@ -329,7 +375,7 @@ static void expect_list(FILE *f, struct json_object *run, bool html)
 static int write_md(FILE *f, struct json_object *doc)
 {
     struct json_object *runs = jget(doc, "runs"), *sc = jget(doc, "scenario");
-    struct row rows[12];
+    struct row rows[SUMMARY_ROWS];
     size_t nrows;
 
     fprintf(f, "# miglab run: ");
@@ -341,9 +387,13 @@ static int write_md(FILE *f, struct json_object *doc)
     }
     header_lines(f, doc, false);
     fputs("\n## Predicted vs measured\n\n| | predicted", f);
+    if (calibrated(doc))
+        fputs(" | calibrated", f);
     for (size_t i = 0; i < jlen(runs) && i < 16; i++)
         fprintf(f, " | repeat %zu", i + 1);
     fputs(" |\n|---|---", f);
+    if (calibrated(doc))
+        fputs("|---", f);
     for (size_t i = 0; i < jlen(runs) && i < 16; i++)
         fputs("|---", f);
     fputs("|\n", f);
@@ -364,7 +414,7 @@ static int write_md(FILE *f, struct json_object *doc)
             fputs("\n\n", f);
         }
         fputs("### Passes\n\n", f);
-        pass_table(f, jget(doc, "predicted"), run, false);
+        pass_table(f, judged(doc), run, false);
         fputs("\n### Downtime, three ways\n\n", f);
         downtime_list(f, run, false);
         fputs("\n### Expectations\n\n", f);
@@ -395,7 +445,7 @@ static void inline_svg(FILE *f, char *buf, size_t len)
 static void bars_chart(FILE *f, struct json_object *doc,
                        struct json_object *run)
 {
-    struct json_object *pp = jget(jget(doc, "predicted"), "passes");
+    struct json_object *pp = jget(judged(doc), "passes");
     struct json_object *mp = jget(jget(run, "measured"), "passes");
     struct json_object *wp = jget(jget(run, "wire"), "passes");
     static char labels[MAX_PASSES][16];
@@ -462,7 +512,7 @@ static void timeline_chart(FILE *f, struct json_object *doc,
                            struct json_object *run, double lo, double hi,
                            double *p0, double *p1)
 {
-    struct json_object *pp = jget(jget(doc, "predicted"), "passes");
+    struct json_object *pp = jget(judged(doc), "passes");
     struct json_object *meas = jget(run, "measured");
     struct json_object *mp = jget(meas, "passes");
     struct json_object *wire = jget(run, "wire"), *wp = jget(wire, "passes");
@@ -566,7 +616,7 @@ static void timeline_chart(FILE *f, struct json_object *doc,
 static int write_html(FILE *f, struct json_object *doc)
 {
     struct json_object *runs = jget(doc, "runs"), *sc = jget(doc, "scenario");
-    struct row rows[12];
+    struct row rows[SUMMARY_ROWS];
     double p0, p1;
     size_t nrows;
 
@@ -586,6 +636,8 @@ static int write_html(FILE *f, struct json_object *doc)
     header_lines(f, doc, true);
     fputs("</ul>\n<h2>Predicted vs measured</h2>\n<table><tr><th></th>"
           "<th>predicted</th>", f);
+    if (calibrated(doc))
+        fputs("<th>calibrated</th>", f);
     for (size_t i = 0; i < jlen(runs) && i < 16; i++)
         fprintf(f, "<th>repeat %zu</th>", i + 1);
     fputs("</tr>\n", f);
@@ -610,7 +662,7 @@ static int write_html(FILE *f, struct json_object *doc)
             fputs("</p>\n", f);
         }
         fputs("<h3>Passes</h3>\n", f);
-        pass_table(f, jget(doc, "predicted"), run, true);
+        pass_table(f, judged(doc), run, true);
         fputs("<div class=\"chart\">\n", f);
         bars_chart(f, doc, run);
         timeline_chart(f, doc, run, 0, 0, &p0, &p1);
@@ -632,6 +684,48 @@ static int write_html(FILE *f, struct json_object *doc)
 
 /* ---- JUnit XML ---------------------------------------------------------- */
 
+static void junit_property(FILE *f, const char *name, size_t repeat,
+                           const char *value)
+{
+    fputs("<property name=\"", f);
+    if (repeat)
+        fprintf(f, "repeat%zu.", repeat);
+    sim_plot_escape(f, name);
+    fputs("\" value=\"", f);
+    sim_plot_escape(f, value);
+    fputs("\"/>", f);
+}
+
+/* The profile and, per repeat, the prediction errors of each prediction. */
+static void junit_errors(FILE *f, struct json_object *doc)
+{
+    static const char *const keys[] = { "total_time_s", "downtime_s" };
+    struct json_object *runs = jget(doc, "runs");
+    struct json_object *c = jget(doc, "calibrated");
+    char b[64], name[64];
+
+    if (c) {
+        junit_property(f, "profile", 0, or_dash(jstr(c, "profile")));
+        junit_property(f, "profile_point", 0, or_dash(jstr(c, "point")));
+    }
+    for (size_t i = 0; i < jlen(runs); i++) {
+        for (size_t k = 0; k < 2; k++) {
+            struct json_object *e = jget(jget(jat(runs, i), "comparison"),
+                                         keys[k]);
+
+            snprintf(name, sizeof(name), "error_%s", keys[k]);
+            junit_property(f, name, i + 1, pct(b, sizeof(b),
+                                               jnum(e, "error")));
+            if (!c)
+                continue;
+            e = jget(jget(jat(runs, i), "comparison_calibrated"), keys[k]);
+            snprintf(name, sizeof(name), "error_%s_calibrated", keys[k]);
+            junit_property(f, name, i + 1, pct(b, sizeof(b),
+                                               jnum(e, "error")));
+        }
+    }
+}
+
 static int write_junit(FILE *f, struct json_object *doc)
 {
     struct json_object *runs = jget(doc, "runs");
@@ -652,7 +746,9 @@ static int write_junit(FILE *f, struct json_object *doc)
                "<properties><property name=\"emulator\" value=\"",
             tests, failures);
     sim_plot_escape(f, or_dash(jstr(doc, "emulator")));
-    fputs("\"/></properties>\n", f);
+    fputs("\"/>", f);
+    junit_errors(f, doc);
+    fputs("</properties>\n", f);
     for (size_t i = 0; i < jlen(runs); i++) {
         struct json_object *ex = jget(jat(runs, i), "expectations");
 

@@ -29,6 +29,7 @@
 
 #include "mig_err.h"
 #include "heartbeat.h"
+#include "profile.h"
 #include "result_json.h"
 #include "runner.h"
 #include "runner_int.h"
@@ -40,8 +41,13 @@
 
 struct runner {
     const struct run_opts *o;
-    struct sim_scenario sc;
-    struct sim_result pred;
+    struct sim_scenario sc;         /* with the profile applied, if any */
+    struct sim_result pred;         /* what expectations are judged on:
+                                       calibrated when there is a profile */
+    struct sim_result pred_uncal;   /* the defaults' prediction */
+    struct sim_profile prof;
+    const char *prof_path;          /* NULL: no profile */
+    const struct sim_profile_point *point;
     struct tb_config tb;
     bool tb_up;
     char dir[256];                  /* state directory */
@@ -669,7 +675,9 @@ static int one_repeat(struct runner *R, unsigned k, struct json_object *rep,
         json_object_object_get_ex(v, "ok", &v);
         integ = json_object_get_boolean(v);
     }
-    jset(rep, "comparison", runner__compare(&R->pred, &m));
+    jset(rep, "comparison", runner__compare(&R->pred_uncal, &m));
+    if (R->prof_path)
+        jset(rep, "comparison_calibrated", runner__compare(&R->pred, &m));
     *failed += runner_expect_check(&R->sc.expect, &R->pred, &m, integ, exp);
     jset(rep, "outcome", json_object_new_string(sim_outcome_name(m.outcome)));
     rc = 0;
@@ -700,33 +708,74 @@ out:
 
 /* ---- the whole run ---------------------------------------------------- */
 
-/* Prediction, with the admission rule the simulator does not model. */
-static int predict(struct runner *R, char *err, size_t errlen)
+/* Prediction of R->sc into p, with the admission rule the simulator does
+ * not model. */
+static int predict(struct runner *R, struct sim_result *p, char *err,
+                   size_t errlen)
 {
-    int rc = sim_run(&R->sc.cfg, &R->pred);
+    int rc = sim_run(&R->sc.cfg, p);
 
     if (rc) {
         snprintf(err, errlen, "prediction failed: %s", mig_strerror(rc));
         return rc;
     }
     if (R->sc.dest_capacity && R->sc.dest_capacity < R->sc.cfg.mem_bytes) {
-        R->pred.outcome = SIM_OUTCOME_REFUSED;
-        R->pred.converged = false;
-        R->pred.downtime_s = 0;
-        R->pred.total_time_s = R->pred.setup_s;
-        R->pred.bytes_sent = 0;
-        R->pred.pages_sent = 0;
-        R->pred.live_passes = 0;
-        R->pred.npasses = 0;
+        p->outcome = SIM_OUTCOME_REFUSED;
+        p->converged = false;
+        p->downtime_s = 0;
+        p->total_time_s = p->setup_s;
+        p->bytes_sent = 0;
+        p->pages_sent = 0;
+        p->live_passes = 0;
+        p->npasses = 0;
     }
     return 0;
+}
+
+/*
+ * The uncalibrated prediction, then (with a profile: --profile, else the
+ * scenario's [run] profile) the profile applied under the file's own keys
+ * and the calibrated one.  MIG_EINVAL for a bad profile (err: FILE:LINE).
+ */
+static int predict_both(struct runner *R, char *err, size_t errlen)
+{
+    int rc = predict(R, &R->pred_uncal, err, errlen);
+
+    R->prof_path = R->o->profile_path ? R->o->profile_path : R->sc.profile;
+    if (rc || !R->prof_path)
+        return rc ? rc : predict(R, &R->pred, err, errlen);
+    rc = sim_profile_load(&R->prof, R->prof_path, err, errlen);
+    if (!rc)
+        rc = sim_profile_apply(&R->prof, &R->sc, &R->point, err, errlen);
+    if (!rc)
+        rc = sim_scenario_validate(&R->sc, err, errlen);
+    if (rc)
+        return rc == MIG_ENOMEM ? rc : MIG_EINVAL;
+    return predict(R, &R->pred, err, errlen);
+}
+
+/* doc "calibrated": the profile, its matching point and the prediction. */
+static struct json_object *calibrated_json(const struct runner *R)
+{
+    struct json_object *o = json_object_new_object();
+
+    jset(o, "profile", json_object_new_string(R->prof_path));
+    jset(o, "point", R->point ? json_object_new_string(R->point->name)
+                              : NULL);
+    jset(o, "note", json_object_new_string(
+             R->point ? "fixed costs and goodput measured at this network"
+                      : "no network point of the profile matches: only its "
+                        "[costs] apply, goodput is the link model's"));
+    jset(o, "inputs", sim_scenario_to_json(&R->sc));
+    jset(o, "predicted", sim_result_to_json(&R->pred));
+    return o;
 }
 
 int runner_run(const struct run_opts *o, struct json_object **out,
                char *err, size_t errlen)
 {
     struct runner R;
-    struct json_object *doc = NULL, *runs, *scn;
+    struct json_object *doc = NULL, *runs, *scn, *inputs = NULL;
     unsigned repeats, failed_total = 0;
     char when[32];
     time_t now = time(NULL);
@@ -738,6 +787,8 @@ int runner_run(const struct run_opts *o, struct json_object **out,
     R.o = o;
     sim_scenario_init(&R.sc);
     sim_result_init(&R.pred);
+    sim_result_init(&R.pred_uncal);
+    sim_profile_init(&R.prof);
     rc = sim_scenario_load(&R.sc, o->scenario_path, err, errlen);
     if (!rc)
         rc = sim_scenario_validate(&R.sc, err, errlen);
@@ -759,7 +810,9 @@ int runner_run(const struct run_opts *o, struct json_object **out,
         rc = MIG_EINVAL;
         goto out_free;
     }
-    rc = predict(&R, err, errlen);
+    /* The inputs as written, before a profile fills in costs. */
+    inputs = sim_scenario_to_json(&R.sc);
+    rc = predict_both(&R, err, errlen);
     if (rc)
         goto out_free;
     if (geteuid() != 0) {
@@ -792,11 +845,18 @@ int runner_run(const struct run_opts *o, struct json_object **out,
     jset(doc, "miglab_run", json_object_new_int(1));
     jset(doc, "scenario", scn);
     jset(doc, "started", json_object_new_string(when));
-    jset(doc, "inputs", sim_scenario_to_json(&R.sc));
-    jset(doc, "predicted", sim_result_to_json(&R.pred));
+    jset(doc, "inputs", inputs);
+    inputs = NULL;
+    jset(doc, "predicted", sim_result_to_json(&R.pred_uncal));
     say("%s: predicted total %.3f s, downtime %.1f ms, %s", R.sc.name,
-        R.pred.total_time_s, R.pred.downtime_s * 1e3,
-        sim_outcome_name(R.pred.outcome));
+        R.pred_uncal.total_time_s, R.pred_uncal.downtime_s * 1e3,
+        sim_outcome_name(R.pred_uncal.outcome));
+    if (R.prof_path) {
+        jset(doc, "calibrated", calibrated_json(&R));
+        say("%s: calibrated (%s, point %s): total %.3f s, downtime %.1f ms",
+            R.sc.name, R.prof_path, R.point ? R.point->name : "none",
+            R.pred.total_time_s, R.pred.downtime_s * 1e3);
+    }
 
     rc = bed_up(&R, err, errlen);
     if (rc)
@@ -850,7 +910,10 @@ out_free:
         free(R.pflag[i]);
         free(R.pval[i]);
     }
+    json_object_put(inputs);
     sim_result_clear(&R.pred);
+    sim_result_clear(&R.pred_uncal);
+    sim_profile_free(&R.prof);
     sim_scenario_free(&R.sc);
     return rc;
 }

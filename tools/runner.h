@@ -40,6 +40,8 @@ struct run_opts {
     const char *scenario_path;
     unsigned repeats;               /* 0 = the scenario's [run] repeats */
     const char *report_dir;         /* NULL = build/reports/NAME-TIME */
+    const char *profile_path;       /* host profile (docs/calibrate.md);
+                                       NULL = the scenario's [run] profile */
     bool keep;                      /* leave the testbed up */
     const char *self_exe;           /* the miglab binary (for children) */
     volatile sig_atomic_t *stop;    /* set by SIGINT/SIGTERM; may be NULL */

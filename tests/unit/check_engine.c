@@ -256,6 +256,49 @@ START_TEST(test_parts_add_up)
 }
 END_TEST
 
+/* pause_backlog: the downtime grows by min(backlog, bytes of the live
+ * passes) at the transfer rate, the pause starts that much earlier (total
+ * time and passes unchanged); a cold migration has no live pass to
+ * queue. */
+START_TEST(test_pause_backlog)
+{
+    struct sim_config c;
+    struct sim_result base, big, capped;
+    struct sim_workload *wl = workload("hotcold:wss=64M,hot=0.9,rate=50MB/s");
+    double last, rate;
+
+    lan(&c, 1ULL << 30);
+    c.workload = wl;
+    sim_result_init(&base);
+    sim_result_init(&big);
+    sim_result_init(&capped);
+    ck_assert_int_eq(sim_run(&c, &base), 0);
+    ck_assert_uint_ge(base.npasses, 3);
+    last = (double)(base.bytes_sent - c.costs.stream_header_bytes -
+                    base.passes[base.npasses - 1].bytes);
+    rate = base.transfer_Bps;
+    c.costs.pause_backlog_bytes = 1u << 20;       /* below the live bytes */
+    ck_assert_int_eq(sim_run(&c, &capped), 0);
+    ck_assert_double_eq_tol(capped.downtime_s - base.downtime_s,
+                            (double)(1u << 20) / rate, 1e-9);
+    ck_assert_double_eq_tol(capped.total_time_s, base.total_time_s, 1e-9);
+    ck_assert_uint_eq(capped.npasses, base.npasses);
+    c.costs.pause_backlog_bytes = 1ULL << 40;     /* above it: all of it */
+    ck_assert_int_eq(sim_run(&c, &big), 0);
+    ck_assert_double_eq_tol(big.downtime_s - base.downtime_s, last / rate,
+                            1e-9);
+    c.mode = SIM_MODE_COLD;
+    ck_assert_int_eq(sim_run(&c, &big), 0);
+    c.costs.pause_backlog_bytes = 0;
+    ck_assert_int_eq(sim_run(&c, &base), 0);
+    ck_assert_double_eq(big.downtime_s, base.downtime_s);
+    sim_result_clear(&base);
+    sim_result_clear(&big);
+    sim_result_clear(&capped);
+    sim_workload_free(wl);
+}
+END_TEST
+
 /*
  * Exact and analytic engines agree within 3% on the mean total time and
  * downtime over 20 seeds, for a matrix of workload models.
@@ -464,6 +507,7 @@ static Suite *engine_suite(void)
     tcase_add_test(core, test_qemu_convergence);
     tcase_add_test(core, test_cold);
     tcase_add_test(core, test_parts_add_up);
+    tcase_add_test(core, test_pause_backlog);
     tcase_add_loop_test(core, test_engines_agree, 0,
                         sizeof(agree_specs) / sizeof(agree_specs[0]));
     tcase_add_test(core, test_deterministic_per_seed);

@@ -298,7 +298,7 @@ START_TEST(test_cc_selects_term)
 {
     static const enum sim_cc ccs[] = { SIM_CC_CUBIC, SIM_CC_RENO, SIM_CC_BBR };
     struct sim_goodput g[3];
-    struct sim_link l;
+    struct sim_link l = { 0 };
     size_t i;
 
     for (i = 0; i < 3; i++) {
@@ -327,7 +327,7 @@ START_TEST(test_monotonic)
     static const double losses[] = { 1e-7, 1e-5, 1e-3, 1e-2, 0.05, 0.2, 0.9 };
     static const enum sim_cc ccs[] = { SIM_CC_CUBIC, SIM_CC_RENO };
     size_t c, r, p;
-    struct sim_link l;
+    struct sim_link l = { 0 };
     struct sim_goodput g, prev_p, prev_r;
 
     for (c = 0; c < 2; c++) {
@@ -555,7 +555,7 @@ START_TEST(test_extremes)
 {
     static const enum sim_cc ccs[] = { SIM_CC_CUBIC, SIM_CC_RENO, SIM_CC_BBR };
     int c = _i / 3;
-    struct sim_link l;
+    struct sim_link l = { 0 };
     struct sim_goodput g;
     double terms[8], min, t;
     size_t k;

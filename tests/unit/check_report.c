@@ -166,6 +166,59 @@ START_TEST(test_junit)
 }
 END_TEST
 
+/* Add a profile's prediction and calibrated comparisons to doc. */
+static void add_calibration(struct json_object *d)
+{
+    struct json_object *cal = json_tokener_parse(
+        "{\"profile\":\"p.ini\",\"point\":\"p1\",\"note\":\"measured\","
+        "\"predicted\":{\"mode\":\"live\",\"outcome\":\"completed\","
+        " \"total_time_s\":2.55,\"downtime_s\":0.078,"
+        " \"bytes_sent\":300500000,\"live_passes\":2,"
+        " \"passes\":[{\"index\":1,\"live\":true,\"pages\":65536,"
+        "  \"bytes\":268000000,\"start_s\":0.001,\"duration_s\":2.15}]}}");
+    struct json_object *runs, *cmp;
+
+    ck_assert_ptr_nonnull(cal);
+    json_object_object_add(d, "calibrated", cal);
+    json_object_object_get_ex(d, "runs", &runs);
+    cmp = json_tokener_parse("{\"total_time_s\":{\"error\":0.019},"
+                             "\"downtime_s\":{\"error\":0.025}}");
+    json_object_object_add(json_object_array_get_idx(runs, 0),
+                           "comparison_calibrated", cmp);
+}
+
+/* Regression: the summary has two more rows with a profile (it once
+ * overran its row array and emptied the HTML and JUnit reports). */
+START_TEST(test_calibrated)
+{
+    char *md, *html, *junit;
+
+    add_calibration(doc);
+    md = render(doc, REPORT_MD);
+    html = render(doc, REPORT_HTML);
+    junit = render(doc, REPORT_JUNIT);
+    ck_assert_ptr_nonnull(strstr(md, "| | predicted | calibrated | "
+                                     "repeat 1 | repeat 2 |"));
+    ck_assert_ptr_nonnull(strstr(md, "| total time | 2500.0 ms | "
+                                     "2550.0 ms | 2600.0 ms |"));
+    ck_assert_ptr_nonnull(strstr(md, "| error downtime | - | - | 62.5% |"));
+    ck_assert_ptr_nonnull(strstr(md, "| error downtime, calibrated | - | - "
+                                     "| 2.5% | - |"));
+    ck_assert_ptr_nonnull(strstr(md, "host profile: p.ini, network point "
+                                     "p1"));
+    ck_assert_ptr_nonnull(strstr(html, "<th>calibrated</th>"));
+    ck_assert_ptr_nonnull(strstr(html, "error total time, calibrated"));
+    ck_assert_ptr_nonnull(strstr(html, "</html>"));
+    ck_assert_ptr_nonnull(strstr(junit, "name=\"repeat1.error_downtime_s_"
+                                        "calibrated\" value=\"2.5%\""));
+    ck_assert_ptr_nonnull(strstr(junit, "name=\"profile\" value=\"p.ini\""));
+    ck_assert_uint_eq(count(junit, "<testcase "), 3);
+    free(md);
+    free(html);
+    free(junit);
+}
+END_TEST
+
 START_TEST(test_json_roundtrip)
 {
     char *s = render(doc, REPORT_JSON);
@@ -445,6 +498,7 @@ static Suite *report_suite(void)
     tcase_add_test(core, test_md);
     tcase_add_test(core, test_html);
     tcase_add_test(core, test_junit);
+    tcase_add_test(core, test_calibrated);
     tcase_add_test(core, test_json_roundtrip);
     tcase_add_test(core, test_format_parse);
     tcase_add_loop_test(core, test_expect, 0,

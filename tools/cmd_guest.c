@@ -89,6 +89,8 @@ static void help(const char *cmd)
         printf("Destroy a guest.\n");
     printf("  --control PATH    control socket ($MIGLAB_CONTROL, %s)\n",
            MIG_HOST_CONTROL_DEFAULT);
+    if (!strcmp(cmd, "migrate"))
+        cmd_migrate_xen_help(stdout);
 }
 
 static bool is_policy_flag(const char *name, bool *boolean)
@@ -533,6 +535,11 @@ int cmd_list(int argc, char **argv)
 
 int cmd_migrate(int argc, char **argv)
 {
+    int status;
+
+    /* A Xen domain (--xen, or a Xen dom0 without a host daemon). */
+    if (cmd_migrate_xen(argc, argv, &status))
+        return status;
     return run(argc, argv, "migrate");
 }
 

@@ -28,6 +28,7 @@
 #            Worth one retry; .ci/run then skips the step.
 #        77  this machine cannot run it (not root, no QEMU, < 6 GiB free
 #            memory, < 5 GiB disk)
+# (`make nested-xen-check` turns any non-zero exit into make's 2.)
 # QEMU runs in its own process group (timeout(1) makes one); the EXIT trap
 # kills the group, and the script checks that no QEMU of its own is left.
 set -uo pipefail

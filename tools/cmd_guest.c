@@ -6,6 +6,8 @@
  * else $MIGLAB_CONTROL, else the default path) and prints the reply lines
  * (docs/host-protocol.md).  Exit 0 on success, 1 when the daemon reports a
  * failure (a failed migration, a refused admission), 2 for bad input.
+ * `migrate` of a real Xen domain goes to libxenlight instead
+ * (cmd_migrate_xen() in cmd_xen.c decides).
  */
 #include <errno.h>
 #include <json-c/json.h>

@@ -605,6 +605,26 @@ out_close:
  * Life cycle
  * ---------------------------------------------------------------------- */
 
+int mig_host_control_connect(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd, rc;
+
+    if (!path)
+        path = MIG_HOST_CONTROL_DEFAULT;
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return -ENAMETOOLONG;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+        return fd;
+    rc = -errno;
+    close(fd);
+    return rc;
+}
+
 static int bind_control(struct mig_host *h, char *err, size_t errlen)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -629,14 +649,15 @@ static int bind_control(struct mig_host *h, char *err, size_t errlen)
             return rc;
         }
     }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+    fd = mig_host_control_connect(h->control);
+    if (fd >= 0) {
         close(fd);
         snprintf(err, errlen, "another host daemon serves %s", h->control);
         return -EADDRINUSE;
     }
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
     /* Nobody answers: a stale socket from a crashed daemon, or nothing. */
     (void)unlink(h->control);
     old = umask(0177);

@@ -67,6 +67,13 @@ struct mig_host_cfg {
 struct mig_host;
 
 /*
+ * Connect to the control socket at path (NULL = MIG_HOST_CONTROL_DEFAULT).
+ * Returns the connected fd (the caller closes it), or -errno when nobody
+ * answers there (-ENAMETOOLONG for a path that does not fit).
+ */
+int mig_host_control_connect(const char *path);
+
+/*
  * Bind the TCP listener and the control socket (parent directory created
  * 0700 when missing, socket 0600; a stale socket nobody answers on is
  * replaced, a live one is an error), then recover the guests of

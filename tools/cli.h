@@ -40,4 +40,15 @@ int cmd_report(int argc, char **argv);
 int cmd_xen(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 
+/*
+ * Plain `miglab migrate` on the libxenlight path (cmd_xen.c): with --xen,
+ * or when this build has the Xen backend, this is a Xen dom0 and neither
+ * --control nor $MIGLAB_CONTROL names a host daemon and none answers at
+ * the default control path.  Returns 1 when it took the command (exit
+ * status in *status), 0 when the host daemon's client should run it.
+ */
+int cmd_migrate_xen(int argc, char **argv, int *status);
+/* The libxenlight form and the rule, for `miglab migrate --help`. */
+void cmd_migrate_xen_help(FILE *out);
+
 #endif

@@ -6,6 +6,8 @@
  * else $MIGLAB_CONTROL, else the default path) and prints the reply lines
  * (docs/host-protocol.md).  Exit 0 on success, 1 when the daemon reports a
  * failure (a failed migration, a refused admission), 2 for bad input.
+ * `migrate` of a real Xen domain goes to libxenlight instead
+ * (cmd_migrate_xen() in cmd_xen.c decides).
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -117,6 +119,8 @@ static void help(const char *cmd)
         printf("Destroy a guest (also one in the undefined state).\n");
     printf("  --control PATH    control socket ($MIGLAB_CONTROL, %s)\n",
            MIG_HOST_CONTROL_DEFAULT);
+    if (!strcmp(cmd, "migrate"))
+        cmd_migrate_xen_help(stdout);
 }
 
 static bool is_policy_flag(const char *name, bool *boolean)
@@ -603,6 +607,11 @@ int cmd_list(int argc, char **argv)
 
 int cmd_migrate(int argc, char **argv)
 {
+    int status;
+
+    /* A Xen domain (--xen, or a Xen dom0 without a host daemon). */
+    if (cmd_migrate_xen(argc, argv, &status))
+        return status;
     return run(argc, argv, "migrate");
 }
 

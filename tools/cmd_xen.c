@@ -3,10 +3,13 @@
  * cmd_xen.c - `miglab xen`: real Xen domains through libxenlight
  * (ref/guest_xen.h; docs/xen.md).
  *
- *   miglab xen migrate [--live] [--json] [--port N | --ssh-cmd CMD] DOM HOST
+ *   miglab xen migrate [--live] [--json] [--port N | --ssh-cmd CMD] DOM
+ *                      HOST[:PORT]
  *       the xl migrate sender: TCP to a `miglab xen receive --listen`
  *       peer, or (like xl's -s) a command whose stdin/stdout is the
- *       channel (`ssh HOST miglab xen receive`, `xl migrate-receive`)
+ *       channel (`ssh HOST miglab xen receive`, `xl migrate-receive`).
+ *       Plain `miglab migrate` reaches the same code on a Xen dom0 or
+ *       with --xen (cmd_migrate_xen(): the rule that picks the path).
  *   miglab xen receive [--listen ADDR:PORT | stdio]
  *       the xl migrate-receive side; stdio is what xl's ssh rune runs
  *   miglab xen dirty DOM [--interval 100ms] [--duration 10s] [-o TRACE]
@@ -29,11 +32,13 @@
 
 #include "cli.h"
 #include "guest_xen.h"
+#include "host.h"
 #include "result_json.h"
 #include "units.h"
 
 #define CMD "xen"
 #define XEN_PORT_DEFAULT 8003
+#define XEN_CAPABILITIES "/proc/xen/capabilities"
 
 /* Set by SIGINT/SIGTERM: `xen dirty` stops sampling and still writes. */
 static volatile sig_atomic_t stop_flag;
@@ -48,7 +53,7 @@ static void help(FILE *out)
 {
     fprintf(out,
         "usage: miglab xen migrate [--live] [--json] [--port N | --ssh-cmd "
-        "CMD] [-v] DOMAIN HOST\n"
+        "CMD] [-v] DOMAIN HOST[:PORT]\n"
         "       miglab xen receive [--listen ADDR:PORT | stdio] [-v]\n"
         "       miglab xen dirty DOMAIN [--interval 100ms] [--duration 10s] "
         "[-o TRACE] [--wws FILE]\n"
@@ -61,7 +66,8 @@ static void help(FILE *out)
         "          peer), or with --ssh-cmd the stdin/stdout of `sh -c CMD`\n"
         "          (e.g. 'ssh HOST miglab xen receive' or 'xl migrate-receive').\n"
         "          --json prints the measured run in `miglab predict --json`'s\n"
-        "          shape (passes from libxc's progress reports).\n"
+        "          shape (passes from libxc's progress reports).  Plain\n"
+        "          `miglab migrate` does the same on a Xen dom0 (see its --help).\n"
         "receive   the `xl migrate-receive` side, once.  stdio (default) is\n"
         "          what xl migrate -s runs; --listen ADDR:PORT accepts one TCP\n"
         "          connection.\n"
@@ -81,14 +87,14 @@ static void log_stderr(void *opaque, const char *msg)
 }
 
 /* Open libxl, or say in one line why not. */
-static int open_xen(int verbose, struct mig_xen **x)
+static int open_xen(const char *cmd, int verbose, struct mig_xen **x)
 {
     struct mig_xen_cfg cfg = { .verbose = verbose, .log = log_stderr };
     char err[300];
     int rc = mig_xen_open(&cfg, x, err, sizeof(err));
 
     if (rc) {
-        cli_error(CMD, "%s", err);
+        cli_error(cmd, "%s", err);
         return rc == MIG_ENOTSUP ? CLI_USAGE : CLI_FAILED;
     }
     return CLI_OK;
@@ -220,83 +226,143 @@ static void print_run(const struct mig_run *run, bool json,
            r->live_passes);
 }
 
-static int xen_migrate(int argc, char **argv)
+/* The sender's command line, shared by `miglab xen migrate` and plain
+ * `miglab migrate` on the libxenlight path. */
+struct migrate_args {
+    const char *ssh, *dom, *host;
+    char hostbuf[256];          /* HOST of HOST:PORT */
+    bool live, json, help;
+    unsigned long port;         /* 0 = not given */
+    int verbose;
+};
+
+/*
+ * Parse argv[1..] of a migrate command named cmd ("xen migrate" or
+ * "migrate"; plain accepts --xen).  Returns CLI_OK, or CLI_USAGE after
+ * one error line.
+ */
+static int parse_migrate(int argc, char **argv, const char *cmd, bool plain,
+                         struct migrate_args *m)
 {
-    const char *ssh = NULL, *dom = NULL, *host = NULL;
-    bool live = false, json = false;
-    unsigned long port = XEN_PORT_DEFAULT;
+    const char *colon;
+    uint16_t port16;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (!strcmp(a, "--live") || !strcmp(a, "-l")) {
+            m->live = true;
+        } else if (!strcmp(a, "--json")) {
+            m->json = true;
+        } else if (plain && !strcmp(a, "--xen")) {
+            continue;
+        } else if (!strncmp(a, "-v", 2) && strspn(a + 1, "v") ==
+                   strlen(a) - 1) {
+            m->verbose += (int)strlen(a) - 1;
+        } else if (!strcmp(a, "--port") && i + 1 < argc) {
+            char *end;
+
+            m->port = strtoul(argv[++i], &end, 10);
+            if (*end || !m->port || m->port > 65535) {
+                cli_error(cmd, "bad --port '%s'", argv[i]);
+                return CLI_USAGE;
+            }
+        } else if ((!strcmp(a, "--ssh-cmd") || !strcmp(a, "-s")) &&
+                   i + 1 < argc) {
+            m->ssh = argv[++i];
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            m->help = true;
+            return CLI_OK;
+        } else if (a[0] == '-') {
+            cli_error(cmd, "unknown option '%s'%s", a, plain
+                      ? " for a Xen domain (libxenlight takes --live, "
+                        "--json, --ssh-cmd, --port, -v; see --help)"
+                      : "");
+            return CLI_USAGE;
+        } else if (!m->dom) {
+            m->dom = a;
+        } else if (!m->host) {
+            m->host = a;
+        } else {
+            cli_error(cmd, "extra argument '%s'", a);
+            return CLI_USAGE;
+        }
+    }
+    if (!m->dom || !m->host) {
+        cli_error(cmd, "need DOMAIN and HOST[:PORT] (see --help)");
+        return CLI_USAGE;
+    }
+    colon = strrchr(m->host, ':');
+    if (colon) {
+        if (parse_hostport(m->host, m->hostbuf, sizeof(m->hostbuf),
+                           &port16) || !m->hostbuf[0]) {
+            cli_error(cmd, "bad HOST[:PORT] '%s'", m->host);
+            return CLI_USAGE;
+        }
+        if (m->port && m->port != port16) {
+            cli_error(cmd, "two ports: '%s' and --port %lu", m->host,
+                      m->port);
+            return CLI_USAGE;
+        }
+        m->port = port16;
+        m->host = m->hostbuf;
+    }
+    if (!m->port)
+        m->port = XEN_PORT_DEFAULT;
+    return CLI_OK;
+}
+
+/*
+ * The xl migrate sender on DOMAIN.  cmd names the command in messages;
+ * route, when not NULL, is why plain `miglab migrate` chose libxenlight
+ * (printed at -v).
+ */
+static int xen_migrate(int argc, char **argv, const char *cmd,
+                       const char *route)
+{
+    struct migrate_args m = { .verbose = 0 };
     struct mig_xen_send_opts so = { 0 };
     enum mig_xen_stage stage;
     struct mig_chan *ch = NULL;
     struct mig_xen *x = NULL;
     struct mig_run run;
     pid_t child = -1;
-    int verbose = 0, status = -1, rc, ret;
+    int status = -1, rc, ret;
     char err[300];
     double t0;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-
-        if (!strcmp(a, "--live") || !strcmp(a, "-l")) {
-            live = true;
-        } else if (!strcmp(a, "--json")) {
-            json = true;
-        } else if (!strncmp(a, "-v", 2) && strspn(a + 1, "v") ==
-                   strlen(a) - 1) {
-            verbose += (int)strlen(a) - 1;
-        } else if (!strcmp(a, "--port") && i + 1 < argc) {
-            char *end;
-
-            port = strtoul(argv[++i], &end, 10);
-            if (*end || !port || port > 65535) {
-                cli_error(CMD, "bad --port '%s'", argv[i]);
-                return CLI_USAGE;
-            }
-        } else if ((!strcmp(a, "--ssh-cmd") || !strcmp(a, "-s")) &&
-                   i + 1 < argc) {
-            ssh = argv[++i];
-        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            help(stdout);
-            return CLI_OK;
-        } else if (a[0] == '-') {
-            cli_error(CMD, "migrate: unknown option '%s'", a);
-            return CLI_USAGE;
-        } else if (!dom) {
-            dom = a;
-        } else if (!host) {
-            host = a;
-        } else {
-            cli_error(CMD, "migrate: extra argument '%s'", a);
-            return CLI_USAGE;
-        }
-    }
-    if (!dom || !host) {
-        cli_error(CMD, "migrate: need DOMAIN and HOST (see --help)");
-        return CLI_USAGE;
-    }
-    ret = open_xen(verbose, &x);
+    ret = parse_migrate(argc, argv, cmd, route != NULL, &m);
     if (ret)
         return ret;
-    if (mig_xen_select(x, dom, err, sizeof(err))) {
-        cli_error(CMD, "migrate: %s", err);
+    if (m.help) {
+        help(stdout);
+        return CLI_OK;
+    }
+    if (route && m.verbose)
+        fprintf(stderr, "miglab %s: through libxenlight (%s)\n", cmd, route);
+    signal(SIGPIPE, SIG_IGN);
+    ret = open_xen(cmd, m.verbose, &x);
+    if (ret)
+        return ret;
+    if (mig_xen_select(x, m.dom, err, sizeof(err))) {
+        cli_error(cmd, "%s", err);
         mig_xen_close(x);
         return CLI_FAILED;
     }
     t0 = mig__now();
     mig_xen_progress_init(mig_xen_progress(x), t0);
-    if (ssh)
-        rc = spawn_channel(ssh, &child, &ch);
+    if (m.ssh)
+        rc = spawn_channel(m.ssh, &child, &ch);
     else
-        rc = mig_chan_tcp_connect(host, (uint16_t)port, 30000, NULL, &ch);
+        rc = mig_chan_tcp_connect(m.host, (uint16_t)m.port, 30000, NULL, &ch);
     if (rc) {
-        cli_error(CMD, "migrate: %s %s: %s", ssh ? "running" : "connecting to",
-                  ssh ? ssh : host, mig_strerror(rc));
+        cli_error(cmd, "%s %s: %s", m.ssh ? "running" : "connecting to",
+                  m.ssh ? m.ssh : m.host, mig_strerror(rc));
         mig_xen_close(x);
         return CLI_FAILED;
     }
     mig_run_init(&run);
-    so.live = live;
+    so.live = m.live;
     so.progress = mig_xen_progress(x);
     so.mem_pages = mig_xen_mem_pages(x);
     so.log = log_stderr;
@@ -307,19 +373,19 @@ static int xen_migrate(int argc, char **argv)
             ;
         status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
         if (status && !rc)
-            fprintf(stderr, "miglab xen: receiver command exited %d\n",
+            fprintf(stderr, "miglab %s: receiver command exited %d\n", cmd,
                     status);
     }
     if (rc) {
-        cli_error(CMD, "migrate %s: failed at %s: %s%s%s", dom,
+        cli_error(cmd, "%s: failed at %s: %s%s%s", m.dom,
                   mig_xen_stage_name(stage), run.msg,
                   so.progress->last_error[0] ? "; last libxl error: " : "",
                   so.progress->last_error);
-        if (json)
+        if (m.json)
             print_run(&run, true, so.progress, status);
         ret = CLI_FAILED;
     } else {
-        print_run(&run, json, so.progress, status);
+        print_run(&run, m.json, so.progress, status);
         ret = CLI_OK;
     }
     mig_run_clear(&run);
@@ -354,7 +420,7 @@ static int xen_receive(int argc, char **argv)
             return CLI_USAGE;
         }
     }
-    ret = open_xen(verbose, &x);
+    ret = open_xen(CMD, verbose, &x);
     if (ret)
         return ret;
     if (listen) {
@@ -456,7 +522,7 @@ static int xen_dirty(int argc, char **argv)
                   "interval");
         return CLI_USAGE;
     }
-    ret = open_xen(verbose, &x);
+    ret = open_xen(CMD, verbose, &x);
     if (ret)
         return ret;
     if (mig_xen_select(x, dom, err, sizeof(err))) {
@@ -541,8 +607,122 @@ int cmd_xen(int argc, char **argv)
         return CLI_USAGE;
     }
     if (!strcmp(sub, "migrate"))
-        return xen_migrate(argc - 1, argv + 1);
+        return xen_migrate(argc - 1, argv + 1, CMD " migrate", NULL);
     if (!strcmp(sub, "receive"))
         return xen_receive(argc - 1, argv + 1);
     return xen_dirty(argc - 1, argv + 1);
+}
+
+/* ---------------------------------------------------------------------- *
+ * Plain `miglab migrate` on a Xen host (docs/xen.md, "Which path")
+ * ---------------------------------------------------------------------- */
+
+/* Where this kernel says what kind of Xen domain it is; the environment
+ * variable lets the tests play a dom0. */
+static const char *xen_capabilities_path(void)
+{
+    const char *p = getenv("MIGLAB_XEN_CAPABILITIES");
+
+    return p && *p ? p : XEN_CAPABILITIES;
+}
+
+/* True on a Xen control domain: its capabilities file says control_d. */
+static bool xen_dom0_here(void)
+{
+    char buf[256];
+    FILE *f = fopen(xen_capabilities_path(), "r");
+    size_t n;
+
+    if (!f)
+        return false;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, "control_d") != NULL;
+}
+
+static bool has_arg(int argc, char **argv, const char *a, const char *b)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], a) || (b && !strcmp(argv[i], b)))
+            return true;
+    return false;
+}
+
+void cmd_migrate_xen_help(FILE *out)
+{
+    fprintf(out,
+        "\n"
+        "usage: miglab migrate [--xen] [--live] [--json] [--ssh-cmd CMD | "
+        "--port N] [-v]\n"
+        "                      DOMAIN HOST[:PORT]\n"
+        "\n"
+        "A real Xen domain through libxenlight, as `miglab xen migrate` "
+        "does (xl\nmigrate's "
+        "handshake; the peer runs `miglab xen receive`, or `xl "
+        "migrate-receive`\nthrough --ssh-cmd).  Port %d by default; --ssh-cmd CMD makes the "
+        "stdin/stdout of\n"
+        "`sh -c CMD` the channel.  Xen's built-in stop rule applies, so "
+        "policy flags need\n"
+        "a host daemon.  -v, -vv, -vvv: more libxl/libxc messages.\n"
+        "\n"
+        "Which path plain `miglab migrate` takes:\n"
+        "  --xen                 libxenlight; exit 2 when this miglab has "
+        "no Xen backend\n"
+        "                        or this is not a Xen dom0\n"
+        "  --control PATH or $MIGLAB_CONTROL   the host daemon\n"
+        "  otherwise             libxenlight when this miglab has the Xen "
+        "backend,\n"
+        "                        %s says control_d and no\n"
+        "                        host daemon answers at %s;\n"
+        "                        the host daemon otherwise\n",
+        XEN_PORT_DEFAULT, XEN_CAPABILITIES, MIG_HOST_CONTROL_DEFAULT);
+}
+
+int cmd_migrate_xen(int argc, char **argv, int *status)
+{
+    const char *env = getenv("MIGLAB_CONTROL");
+    bool xen = has_arg(argc, argv, "--xen", NULL);
+    bool control = has_arg(argc, argv, "--control", NULL);
+    const char *route;
+    int fd;
+
+    if (xen && control) {
+        cli_error("migrate", "--xen (libxenlight) and --control (a host "
+                  "daemon) exclude each other");
+        *status = CLI_USAGE;
+        return 1;
+    }
+    if (xen && has_arg(argc, argv, "--help", "-h")) {
+        cmd_migrate_xen_help(stdout);
+        *status = CLI_OK;
+        return 1;
+    }
+    if (xen) {
+        if (*mig_xen_compiled_out()) {
+            cli_error("migrate", "--xen: %s", mig_xen_compiled_out());
+            *status = CLI_USAGE;
+            return 1;
+        }
+        if (!xen_dom0_here()) {
+            cli_error("migrate", "--xen: no Xen hypervisor here: %s does not "
+                      "say control_d (not a Xen dom0)",
+                      xen_capabilities_path());
+            *status = CLI_USAGE;
+            return 1;
+        }
+        route = "--xen";
+    } else {
+        if (control || (env && *env) || has_arg(argc, argv, "--help", "-h") ||
+            *mig_xen_compiled_out() || !xen_dom0_here())
+            return 0;
+        fd = mig_host_control_connect(NULL);
+        if (fd >= 0) {
+            close(fd);
+            return 0;
+        }
+        route = "a Xen dom0 and no host daemon at " MIG_HOST_CONTROL_DEFAULT;
+    }
+    *status = xen_migrate(argc, argv, "migrate", route);
+    return 1;
 }

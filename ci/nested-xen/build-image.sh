@@ -25,6 +25,8 @@
 # Host tools it needs (debootstrap qemu-system-x86 e2fsprogs cpio gcc
 # libc6-dev jq) are installed with apt-get when missing.  Package
 # downloads are retried 3 times with a growing pause (mirror hiccups).
+# Exit 3 when they still fail (run.sh reports an infrastructure failure),
+# 1 for any other error.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -44,6 +46,8 @@ PKGS=xen-system-amd64,xen-utils-4.17,xen-utils-common,xenstore-utils,linux-image
 T0=$(date +%s)
 say() { echo "build-image [+$(( $(date +%s) - T0 ))s] $*"; }
 die() { echo "build-image: $*" >&2; exit 1; }
+# a download that failed after its retries: exit 3 (run.sh: infrastructure)
+die_download() { echo "build-image: $*" >&2; exit 3; }
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap, chroot)"
 
@@ -73,7 +77,7 @@ if [ ${#need[@]} -gt 0 ]; then
     say "installing host tools: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
     retry bash -c "apt-get update -q && apt-get install -y -q --no-install-recommends ${need[*]}" ||
-        die "could not install ${need[*]}"
+        die_download "could not install ${need[*]}"
 fi
 
 mkdir -p "$CACHE/debs"
@@ -88,7 +92,7 @@ if [ ! -e "$BASE/.complete" ]; then
         debootstrap --variant=minbase --cache-dir="$CACHE/debs" \
             --include="$PKGS" "$SUITE" "$BASE" "$MIRROR"
     }
-    retry boot || die "debootstrap failed 3 times (see above)"
+    retry boot || die_download "debootstrap failed 3 times (see above)"
     rm -f "$BASE"/var/cache/apt/archives/*.deb
     touch "$BASE/.complete"
     say "base done"

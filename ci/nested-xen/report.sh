@@ -20,7 +20,7 @@
 #   cold restore  the same for calib-cold-idle, with the same c (cold on
 #                 Xen = suspend + full copy + restore; xl restore's start-up
 #                 and domain build are inside the cold downtime).  A cold
-#                 migration over a channel ("streamed": miglab xen migrate
+#                 migration over a channel ("streamed": miglab migrate
 #                 without --live) restores while the stream arrives: it is
 #                 predicted with the live restore cost and setup instead.
 #   setup         measured - predicted total time of the calibration case,
@@ -193,7 +193,7 @@ for c in $CASES; do
         flags+=(--bandwidth "$(r "$c" .link_bps)bit" --rtt "$(r "$c" .rtt_s)s" --mtu "$mtu")
     fi
     if [ "$kind" = cold ] && [ "$(r "$c" '.streamed // false')" = true ]; then
-        # A cold migration over a channel (miglab xen migrate without
+        # A cold migration over a channel (miglab migrate without
         # --live): the receiver restores while the stream arrives, so what
         # follows the last byte is the live path's fixed cost, not xl
         # restore's start-up from a file.
@@ -318,9 +318,9 @@ jq -n --argjson times "$TIMES" --argjson cal "$CAL" --argjson cases "$JCASES" \
     # through its xentoollog logger; see docs/xen.md), one row per run.
     ML=$(ls "$OUT"/vm/logs/*.json 2>/dev/null | grep -v -E 'wws\.json$|miglab-dom0\.json$')
     if [ -n "$ML" ]; then
-        echo "## miglab xen migrate: its own measurement (per run)"
+        echo "## miglab migrate (libxenlight path): its own measurement (per run)"
         echo
-        echo "Passes and times as \`miglab xen migrate --json\` measured them from libxc's progress"
+        echo "Passes and times as \`miglab migrate --json\` measured them from libxc's progress"
         echo "reports (pages per pass = progress total; downtime = suspend request -> receiver's"
         echo "report), next to the heartbeat measurement of the same run and the prediction."
         echo

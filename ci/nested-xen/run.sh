@@ -15,9 +15,22 @@
 #        DOM0_EXTRA           appended to dom0's command line (ci.* knobs
 #                             of ci-init, e.g. ci.cases=live-idle)
 #        SMP MEM CPU          QEMU: 1, 3072, max,-xsave (see README.md)
-# Exit:  0 all expectations hold; 1 an expectation or a case failed;
-#        2 boot error (crash, timeout, no results); 77 this machine cannot
-#        run it (not root, no QEMU, < 6 GiB free memory, < 5 GiB disk).
+#        DOM0_DEADLINE        dom0 must start ci-init within this, s (300)
+#        SMP MEM CPU          QEMU: 1, 3072, max,-xsave (see README.md)
+# Exit:  0   every case ran and every expectation holds
+#        1   TEST FAILURE: a migration failed, an expectation failed, the
+#            report or the results are missing, or the boot ended badly
+#            (crash, stall, timeout) after dom0 had come up
+#        2   no build/miglab (run make first)
+#        3   INFRASTRUCTURE: a package download failed (host tools or
+#            debootstrap, after build-image.sh's retries), QEMU could not
+#            boot, or dom0 did not start ci-init within DOM0_DEADLINE.
+#            Worth one retry; .ci/run then skips the step.
+#        77  this machine cannot run it (not root, no QEMU, < 6 GiB free
+#            memory, < 5 GiB disk)
+# (`make nested-xen-check` turns any non-zero exit into make's 2.)
+# QEMU runs in its own process group (timeout(1) makes one); the EXIT trap
+# kills the group, and the script checks that no QEMU of its own is left.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -26,10 +39,12 @@ CACHE=${MIGLAB_NESTED_CACHE:-/var/cache/miglab/nested-xen}
 OUTDIR=${NESTED_OUT:-$TOP/build/nested-xen}
 TMO=${NESTED_TIMEOUT:-1200}
 STALL=${NESTED_STALL:-300}
+DOM0_DEADLINE=${DOM0_DEADLINE:-300}
 SMP=${SMP:-1}; MEM=${MEM:-3072}; CPU=${CPU:-max,-xsave}
 MIGLAB=$TOP/build/miglab
 
 skip() { echo "nested-xen-check: SKIP: $*"; exit 77; }
+infra() { echo "nested-xen-check: INFRASTRUCTURE: $*"; exit 3; }
 say()  { echo "nested-xen [$(date -u +%H:%M:%S)] $*"; }
 
 # --- can this machine run it?
@@ -48,19 +63,22 @@ done
 # --- image (cached; installs host tools, QEMU included, when missing)
 T_START=$(date +%s.%N)
 say "image: $HERE/build-image.sh (cache $CACHE)"
-if ! bash "$HERE/build-image.sh" "$MIGLAB" > "$OUTDIR/build-image.log" 2>&1; then
+bash "$HERE/build-image.sh" "$MIGLAB" > "$OUTDIR/build-image.log" 2>&1
+brc=$?
+if [ $brc -ne 0 ]; then
     tail -20 "$OUTDIR/build-image.log"
+    [ $brc -eq 3 ] && infra "a package download failed (log: $OUTDIR/build-image.log)"
     command -v qemu-system-x86_64 >/dev/null || skip "QEMU is not installed and could not be installed"
-    echo "nested-xen-check: image build failed (log: $OUTDIR/build-image.log)"; exit 2
+    echo "nested-xen-check: image build failed, exit $brc (log: $OUTDIR/build-image.log)"; exit 1
 fi
 command -v qemu-system-x86_64 >/dev/null || skip "no qemu-system-x86_64"
 IMG=$(sed -n 's/^IMAGE=//p' "$OUTDIR/build-image.log" | tail -1)
-[ -e "$IMG/.complete" ] || { echo "nested-xen-check: no image"; exit 2; }
+[ -e "$IMG/.complete" ] || { echo "nested-xen-check: no image"; exit 1; }
 T_IMAGE=$(date +%s.%N)
 say "image ready: $IMG ($(awk -v a=$T_START -v b=$T_IMAGE 'BEGIN{printf "%.0f", b-a}') s)"
 
 # --- output disk: ci-init writes results.jsonl and logs to it
-rm -rf "$OUTDIR/vm" "$OUTDIR/out.img"
+rm -rf "$OUTDIR/vm" "$OUTDIR/out.img" "$OUTDIR/report.md" "$OUTDIR/report.json"
 mkdir -p "$OUTDIR/vm"
 truncate -s 256M "$OUTDIR/out.img"
 mkfs.ext4 -q -F -L ciout "$OUTDIR/out.img"
@@ -79,10 +97,16 @@ if [ -s "$OUTDIR/qemu.pid" ]; then
     fi
     rm -f "$OUTDIR/qemu.pid"
 fi
+# timeout(1) puts itself and QEMU in a process group of their own (its
+# pid): kill the whole group.
 cleanup() {
     if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
-        kill "$qpid" 2>/dev/null; sleep 2; kill -9 "$qpid" 2>/dev/null
+        kill -TERM -- "-$qpid" 2>/dev/null; sleep 2; kill -KILL -- "-$qpid" 2>/dev/null
     fi
+    # nothing of this run may survive it
+    for p in $(pgrep -f "qemu-system-x86_64.*$OUTDIR/out.img"); do
+        say "killing QEMU $p"; kill -KILL "$p" 2>/dev/null
+    done
 }
 trap cleanup EXIT
 trap 'echo "nested-xen-check: interrupted"; exit 130' INT TERM HUP
@@ -100,12 +124,18 @@ timeout -k 10 $((TMO + 60)) qemu-system-x86_64 -pidfile "$OUTDIR/qemu.pid" -mach
     -drive file="$OUTDIR/out.img",if=virtio,format=raw \
     -net none </dev/null 2>&1 > >(perl -MTime::HiRes=time -ne 'BEGIN{$|=1; $s=time} s/\r//g; printf "[%8.2f] %s", time-$s, $_' >> "$LOG") &
 qpid=$!
-why=""; last_size=-1; last_change=$(date +%s)
+why=""; last_size=-1; last_change=$(date +%s); up=""
 LOADS=()
 while kill -0 "$qpid" 2>/dev/null; do
     sleep 2
     nowi=$(date +%s)
     LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
+    if [ -z "$up" ] && grep -q '=== ci-init start' "$LOG"; then
+        up=$((nowi - ${T_BOOT%.*})); say "dom0 up: ci-init started after ${up}s"
+    fi
+    if [ -z "$up" ] && [ $((nowi - ${T_BOOT%.*})) -ge "$DOM0_DEADLINE" ]; then
+        why="dom0 did not start ci-init within ${DOM0_DEADLINE}s"; break
+    fi
     if grep -q -E 'Hardware Dom0 crashed|Panic on CPU|Kernel panic' "$LOG"; then
         why=crash; sleep 3; break
     fi
@@ -123,6 +153,11 @@ sleep 1
 T_END=$(date +%s.%N)
 BOOT_S=$(awk -v a=$T_BOOT -v b=$T_END 'BEGIN{printf "%.1f", b-a}')
 say "qemu exit $qrc${why:+ ($why)}, boot+tests ${BOOT_S}s"
+# Before ci-init started, nothing of ours ran: the machine failed us.
+if [ -z "$up" ] && ! grep -q '=== ci-init start' "$LOG"; then
+    tail -5 "$LOG" | sed 's/^/  /'
+    infra "QEMU could not boot Xen and dom0 (qemu exit $qrc${why:+, $why}); see $LOG"
+fi
 
 # --- results: output disk first, serial log as the fallback
 R=$OUTDIR/results.jsonl
@@ -144,10 +179,14 @@ grep -E 'CI-RESULT|FAIL:' "$LOG" | sed 's/^/  /' | tail -5
 LOAD=$(printf '%s\n' "${LOADS[@]:-0}" | awk '{s += $1; if ($1 > m) m = $1} END{printf "{\"mean\":%.2f,\"max\":%.2f}", s / NR, m}')
 TIMES=$(printf '{"image_s":%s,"boot_and_tests_s":%s,"qemu_exit":%d,"why":"%s","results_from":"%s","host_load":%s,"host_cpus":%d}' \
     "$(awk -v a=$T_START -v b=$T_IMAGE 'BEGIN{printf "%.1f", b-a}')" "$BOOT_S" "$qrc" "$why" "$src" "$LOAD" "$(nproc)")
-[ "$n" -gt 0 ] || { echo "nested-xen-check: no results (boot error${why:+: $why}); see $LOG"; exit 2; }
+[ "$n" -gt 0 ] || { echo "nested-xen-check: FAIL: dom0 came up but left no results${why:+ ($why)}; see $LOG"; exit 1; }
 
 bash "$HERE/report.sh" "$R" "$OUTDIR" "$TIMES"
 rc=$?
+[ $rc -eq 0 ] || rc=1
+if [ ! -s "$OUTDIR/report.md" ]; then
+    echo "nested-xen-check: FAIL: no report ($OUTDIR/report.md)"; rc=1
+fi
 if [ -n "$why" ] || [ "$qrc" != 1 ]; then
     echo "nested-xen-check: the boot did not end cleanly (qemu exit $qrc${why:+, $why})"
     [ $rc -eq 0 ] && rc=1

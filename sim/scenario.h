@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "engine.h"
 
@@ -75,6 +76,14 @@ int sim_scenario_set_flag(struct sim_scenario *sc, const char *flag,
  */
 int sim_scenario_load(struct sim_scenario *sc, const char *path,
                       char *err, size_t errlen);
+
+/*
+ * sim_scenario_load() on an open stream (a memory buffer through fmemopen,
+ * a pipe): path names it in messages and gives the base directory and the
+ * default name.  Same errors, except the file is not opened or closed here.
+ */
+int sim_scenario_load_stream(struct sim_scenario *sc, FILE *f,
+                             const char *path, char *err, size_t errlen);
 
 /* The setter an INI file's keys go through (sim_scenario_set's contract,
  * on an opaque target). */

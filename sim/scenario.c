@@ -519,11 +519,9 @@ bool sim_scenario_flag_is_boolean(const char *flag)
     return false;
 }
 
-/* Read f (named path in messages; its directory is the base directory)
- * through set(target, ...).  The caller opens and closes f. */
-static int load_stream(struct sim_scenario *sc, FILE *f, const char *path,
-                       sim_ini_set_fn *set, void *target, char *err,
-                       size_t errlen)
+int sim_scenario_load_stream_with(struct sim_scenario *sc, FILE *f,
+                                  const char *path, sim_ini_set_fn *set,
+                                  void *target, char *err, size_t errlen)
 {
     struct ini_reader r = { .f = f, .set = set, .target = target,
                             .path = path, .err = err, .errlen = errlen };
@@ -557,7 +555,8 @@ static int load_stream(struct sim_scenario *sc, FILE *f, const char *path,
 int sim_scenario_load_stream(struct sim_scenario *sc, FILE *f,
                              const char *path, char *err, size_t errlen)
 {
-    return load_stream(sc, f, path, set_scenario, sc, err, errlen);
+    return sim_scenario_load_stream_with(sc, f, path, set_scenario, sc, err,
+                                         errlen);
 }
 
 int sim_scenario_load_with(struct sim_scenario *sc, const char *path,
@@ -572,7 +571,7 @@ int sim_scenario_load_with(struct sim_scenario *sc, const char *path,
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return rc;
     }
-    rc = load_stream(sc, f, path, set, target, err, errlen);
+    rc = sim_scenario_load_stream_with(sc, f, path, set, target, err, errlen);
     fclose(f);
     return rc;
 }

@@ -77,14 +77,6 @@ int sim_scenario_set_flag(struct sim_scenario *sc, const char *flag,
 int sim_scenario_load(struct sim_scenario *sc, const char *path,
                       char *err, size_t errlen);
 
-/*
- * sim_scenario_load() on an open stream (a memory buffer through fmemopen,
- * a pipe): path names it in messages and gives the base directory and the
- * default name.  Same errors, except the file is not opened or closed here.
- */
-int sim_scenario_load_stream(struct sim_scenario *sc, FILE *f,
-                             const char *path, char *err, size_t errlen);
-
 /* The setter an INI file's keys go through (sim_scenario_set's contract,
  * on an opaque target). */
 typedef int sim_ini_set_fn(void *target, const char *section, const char *key,
@@ -99,6 +91,18 @@ typedef int sim_ini_set_fn(void *target, const char *section, const char *key,
 int sim_scenario_load_with(struct sim_scenario *sc, const char *path,
                            sim_ini_set_fn *set, void *target, char *err,
                            size_t errlen);
+
+/*
+ * sim_scenario_load() and sim_scenario_load_with() on an open stream (a
+ * memory buffer through fmemopen, a pipe): path names it in messages and
+ * gives the base directory and the default name.  Same errors, except that
+ * the stream is neither opened nor closed here.
+ */
+int sim_scenario_load_stream(struct sim_scenario *sc, FILE *f,
+                             const char *path, char *err, size_t errlen);
+int sim_scenario_load_stream_with(struct sim_scenario *sc, FILE *f,
+                                  const char *path, sim_ini_set_fn *set,
+                                  void *target, char *err, size_t errlen);
 
 /* Whether the command-line flag (without "--") takes no value. */
 bool sim_scenario_flag_is_boolean(const char *flag);

@@ -12,7 +12,7 @@
 #   make demo       run the built-in default scenario on the testbed and
 #                   report (root + netns; else the prediction, and why)
 #   make fuzz       libFuzzer on every parser of hostile input, then a
-#                   table (docs/fuzzing.md; ~25 min)
+#                   table (docs/fuzzing.md; 23-31 min)
 #   make soak       1,000 live migrations between two host daemons, then
 #                   8 at once (tests/soak/soak.sh; SOAK_MIGRATIONS=1000)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -148,13 +148,13 @@ bench: $(BENCH)
 # the committed seeds in tests/fuzz/corpus/NAME/ (read only); new inputs go
 # to $(BUILD)/fuzz/corpus/NAME, crashes to $(BUILD)/fuzz/crashes/NAME.
 # Then one table; fails if any target crashed or fell short of its runs.
-# Defaults: about 25 min wall on this 2-core machine (the stream decoder
-# makes 11-20k exec/s under ASan+UBSan, so 10 M runs take 8-15 min; seven
+# Defaults: 23-31 min wall on this 2-core machine (the stream decoder
+# makes 10-20k exec/s under ASan+UBSan, so 10 M runs take 8-17 min; seven
 # targets x 120 s).  FUZZ_TARGETS="stream host" runs a subset.
 FUZZ_NAMES   = stream scenario host receive report workload pcap plan
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_RUNS_stream     ?= 10000000
-FUZZ_SECONDS_stream  ?= 1500
+FUZZ_SECONDS_stream  ?= 2400
 FUZZ_SECONDS_scenario ?= 120
 FUZZ_SECONDS_host    ?= 120
 FUZZ_SECONDS_receive ?= 120

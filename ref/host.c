@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include "guest_emu.h"
@@ -307,6 +308,81 @@ static int create(void *opaque, const struct mig_guest_desc *desc,
     return mig_guest_emu_create(&cap, desc, out, err, errlen);
 }
 
+const char *mig_host_auth_note(const struct mig_host *h, char *buf,
+                               size_t len)
+{
+    char who[64];
+
+    if (!h->allow.n)
+        snprintf(who, sizeof(who), "nobody (no --allow)");
+    else
+        snprintf(who, sizeof(who), "%zu allowed network%s", h->allow.n,
+                 h->allow.n == 1 ? "" : "s");
+    if (h->no_auth)
+        snprintf(buf, len, "incoming migrations: from %s, WITHOUT "
+                 "authentication (--no-auth)", who);
+    else if (h->has_psk)
+        snprintf(buf, len, "incoming migrations: from %s, senders must "
+                 "prove the pre-shared key", who);
+    else
+        snprintf(buf, len, "incoming migrations: all refused (no --psk and "
+                 "no --no-auth); this host may only send");
+    return buf;
+}
+
+/*
+ * Who may send us a guest: the allow-list first, then (unless no_auth) the
+ * key proof, all before xl's banner and within MIG_HOST_AUTH_TIMEOUT_MS.
+ * 0 lets the stream start; otherwise the refusal has been logged on stderr
+ * and the caller closes the connection.
+ */
+static int incoming_gate(struct mig_host *h, struct mig_chan *ch)
+{
+    char peer[64] = "?", why[320], err[200] = "";
+    int saved = ch->timeout_ms;
+    int rc;
+
+    rc = mig_allow_check_fd(&h->allow, ch->rfd, peer, sizeof(peer));
+    if (rc == MIG_EREFUSED) {
+        snprintf(why, sizeof(why), "not allowed (%s)",
+                 h->allow.n ? "address outside every --allow network"
+                            : "no --allow configured");
+        goto refused;
+    }
+    if (rc) {
+        snprintf(why, sizeof(why), "peer address unreadable: %s",
+                 mig_strerror(rc));
+        goto refused;
+    }
+    if (h->no_auth)
+        return 0;
+    if (!h->has_psk) {
+        rc = MIG_EREFUSED;
+        snprintf(why, sizeof(why), "no key configured (this host takes no "
+                 "incoming migrations without --psk or --no-auth)");
+        goto refused;
+    }
+    mig_chan_set_timeout(ch, MIG_HOST_AUTH_TIMEOUT_MS);
+    rc = mig_auth_receiver(ch, &h->psk, err, sizeof(err));
+    mig_chan_set_timeout(ch, saved);
+    if (!rc)
+        return 0;
+    if (rc == -ETIMEDOUT)
+        snprintf(why, sizeof(why), "timeout: no authentication within "
+                 "%u s", MIG_HOST_AUTH_TIMEOUT_MS / 1000U);
+    else if (rc == MIG_EAUTH && strstr(err, "key proof"))
+        snprintf(why, sizeof(why), "bad MAC: %s", err);
+    else if (rc == MIG_EAUTH)
+        snprintf(why, sizeof(why), "replay or malformed: %s", err);
+    else
+        snprintf(why, sizeof(why), "authentication aborted: %s (%s)", err,
+                 mig_strerror(rc));
+refused:
+    fprintf(stderr, "miglab host %s: refused incoming migration from %s: "
+            "%s\n", h->name, peer, why);
+    return rc ? rc : MIG_EREFUSED;
+}
+
 static void incoming_run(struct mig_host *h, struct mig_chan *ch)
 {
     struct incoming in = { .h = h };
@@ -318,7 +394,9 @@ static void incoming_run(struct mig_host *h, struct mig_chan *ch)
     int rc;
 
     mig__host_track(h, ch->rfd, true);
-    rc = mig_receive(ch, &o, &g, &info);
+    rc = incoming_gate(h, ch);
+    if (!rc)
+        rc = mig_receive(ch, &o, &g, &info);
     mig__host_track(h, ch->rfd, false);
     pthread_mutex_lock(&h->lock);
     if (rc) {
@@ -543,9 +621,21 @@ int mig_host_new(const struct mig_host_cfg *cfg, struct mig_host **out,
         snprintf(err, errlen, "bad guest device '%s'", cfg->guest_dev);
         return MIG_EINVAL;
     }
+    if (cfg->psk && cfg->no_auth) {
+        snprintf(err, errlen, "a key and no authentication exclude each "
+                 "other (--psk or --no-auth)");
+        return MIG_EINVAL;
+    }
     h = calloc(1, sizeof(*h));
     if (!h)
         return MIG_ENOMEM;
+    if (cfg->psk) {
+        h->psk = *cfg->psk;
+        h->has_psk = true;
+    }
+    h->no_auth = cfg->no_auth;
+    if (cfg->allow)
+        h->allow = *cfg->allow;
     pthread_mutex_init(&h->lock, NULL);
     h->tcp_fd = h->ctl_fd = -1;
     for (size_t i = 0; i < MIG_HOST_MAX_CONN; i++)
@@ -635,5 +725,6 @@ void mig_host_free(struct mig_host *h)
     if (h->bound)
         (void)unlink(h->control);
     pthread_mutex_destroy(&h->lock);
+    sodium_memzero(&h->psk, sizeof(h->psk));
     free(h);
 }

@@ -2,7 +2,8 @@
 /*
  * host.h - the host daemon behind `miglab host`: a table of emulated guests
  * (ref/guest_emu.h), incoming migrations on a TCP listen address
- * (ref/receiver.h) and a local control socket for the CLI.
+ * (ref/receiver.h) from allowed peers that prove a pre-shared key
+ * (ref/auth.h), and a local control socket for the CLI.
  *
  * Concurrency: one thread runs mig_host_run(), a poll() loop over the stop
  * fd, the TCP listener and the control listener.  Every accepted connection
@@ -20,15 +21,18 @@
 #ifndef MIG_HOST_H
 #define MIG_HOST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "mig_err.h"
 
 #define MIG_HOST_CONTROL_DEFAULT "/run/miglab/host.sock"
 #define MIG_HOST_LINE_MAX        65536U     /* request line, '\n' included */
 #define MIG_HOST_NAME_MAX        63U        /* guest and host names */
 #define MIG_HOST_LOG_LINES       64U        /* console lines kept per guest */
+#define MIG_HOST_AUTH_TIMEOUT_MS 10000      /* allow-list + auth exchange */
 
 struct mig_host_cfg {
     const char *listen_host;    /* NULL = any */
@@ -38,6 +42,18 @@ struct mig_host_cfg {
     const char *name;           /* NULL = "host" */
     const char *guest_dev;      /* interface guests' addresses live on;
                                    NULL = heartbeats on 127.0.0.1 */
+    /*
+     * Who may push a guest in (docs/host-protocol.md, "Authentication").
+     * Safe by default: an incoming peer must match allow (NULL or empty =
+     * nobody), then prove psk (mig_auth_receiver) before xl's banner; with
+     * neither psk nor no_auth every incoming migration is refused.  no_auth
+     * accepts senders that do not authenticate (a real xl).  Outgoing
+     * migrations authenticate with psk when set.  psk with no_auth is
+     * MIG_EINVAL.  Both are copied by mig_host_new().
+     */
+    const struct mig_psk *psk;  /* NULL = no key */
+    const struct mig_allow *allow;
+    bool no_auth;
 };
 
 struct mig_host;
@@ -51,6 +67,11 @@ struct mig_host;
  */
 int mig_host_new(const struct mig_host_cfg *cfg, struct mig_host **out,
                  char *err, size_t errlen);
+
+/* One line for the daemon's startup: how incoming migrations are
+ * protected (allow-list, key, or all refused).  Returns buf. */
+const char *mig_host_auth_note(const struct mig_host *h, char *buf,
+                               size_t len);
 
 /* The TCP port actually bound. */
 uint16_t mig_host_port(const struct mig_host *h);

@@ -9,10 +9,13 @@
  */
 #include "host_int.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "guest_emu.h"
 #include "migrate.h"
@@ -116,6 +119,20 @@ static int get_bool(struct ctl *c, const char *key, bool *out)
         return -1;
     *out = json_object_get_boolean(v);
     return 0;
+}
+
+/* A TCP congestion control name as the kernel spells them. */
+static bool cc_name_valid(const char *cc)
+{
+    size_t n = strlen(cc);
+
+    if (n < 1 || n > 15)
+        return false;
+    for (const char *p = cc; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-'))
+            return false;
+    return true;
 }
 
 /* The "name" of a guest request, validated; NULL after replying. */
@@ -431,6 +448,96 @@ static char *host_json(struct mig_host *h, struct hguest *e)
     return out;
 }
 
+/*
+ * Without a key: whether the destination opens with the MLAUTH challenge
+ * instead of xl's banner (peeked, not consumed).  1 yes, 0 no or unknown
+ * (mig_send then reports what it finds).
+ */
+static int dst_wants_auth(struct mig_chan *ch)
+{
+    char buf[MIG_AUTH_MAGIC_LEN];
+    double waited_ms = 0;
+
+    while (waited_ms < MIG_HOST_AUTH_TIMEOUT_MS) {
+        struct pollfd p = { .fd = ch->rfd, .events = POLLIN };
+        ssize_t n;
+
+        if (poll(&p, 1, MIG_HOST_AUTH_TIMEOUT_MS) <= 0)
+            return 0;
+        n = recv(ch->rfd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n <= 0 || memcmp(buf, MIG_AUTH_MAGIC, (size_t)n))
+            return 0;
+        if ((size_t)n == sizeof(buf))
+            return 1;
+        /* A prefix of the magic so far: the rest is on its way. */
+        (void)poll(NULL, 0, 10);
+        waited_ms += 10;
+    }
+    return 0;
+}
+
+/*
+ * Authenticate an outgoing migration channel as the host is configured:
+ * with a key, mig_auth_sender(); without, make sure the destination does
+ * not expect one.  0, or an error with the reason for the migrate user in
+ * msg (the guest was never paused).
+ */
+static int outgoing_auth(struct mig_host *h, struct mig_chan *ch,
+                         const char *dst, char *msg, size_t msglen)
+{
+    char err[200] = "";
+    int saved = ch->timeout_ms;
+    int rc;
+
+    if (!h->has_psk) {
+        if (!dst_wants_auth(ch))
+            return 0;
+        snprintf(msg, msglen, "migration failed, guest resumed at source: "
+                 "destination %s requires authentication (start this host "
+                 "with --psk)", dst);
+        return MIG_EAUTH;
+    }
+    mig_chan_set_timeout(ch, MIG_HOST_AUTH_TIMEOUT_MS);
+    rc = mig_auth_sender(ch, &h->psk, err, sizeof(err));
+    mig_chan_set_timeout(ch, saved);
+    if (!rc)
+        return 0;
+    if (rc == MIG_EAUTH && strstr(err, "does not speak"))
+        snprintf(msg, msglen, "migration failed, guest resumed at source: "
+                 "destination %s does not authenticate (it answered with "
+                 "xl's banner); use the same --psk on both hosts or "
+                 "--no-auth on both", dst);
+    else if (rc == MIG_EAUTH)
+        snprintf(msg, msglen, "migration failed, guest resumed at source: "
+                 "authentication with %s failed: %.60s (the hosts have "
+                 "different --psk keys?)", dst, err);
+    else if (rc == MIG_EINCOMPLETE || rc == -ECONNRESET)
+        snprintf(msg, msglen, "migration failed, guest resumed at source: "
+                 "authentication: %s closed the connection (it refuses us: "
+                 "its --allow list, or it has no --psk; see its log)", dst);
+    else
+        snprintf(msg, msglen, "migration failed, guest resumed at source: "
+                 "authentication with %s: %.60s (%s)", dst, err,
+                 mig_strerror(rc));
+    return rc;
+}
+
+/* What connecting found wrong, for the migrate user. */
+static void connect_error(const char *dst, unsigned port, const char *cc,
+                          int rc, char *msg, size_t msglen)
+{
+    if (cc && (rc == -ENOENT || rc == -EPERM))
+        snprintf(msg, msglen, "migration failed, guest resumed at source: "
+                 "TCP congestion control '%s' %s on this host (see "
+                 "/proc/sys/net/ipv4/tcp_available_congestion_control)", cc,
+                 rc == -ENOENT ? "is unknown" : "is not permitted");
+    else
+        snprintf(msg, msglen, "migration failed, guest resumed at source: "
+                 "cannot connect to %s:%u: %s", dst, port, mig_strerror(rc));
+}
+
 static int do_migrate(struct ctl *c)
 {
     struct mig_host *h = c->h;
@@ -439,7 +546,8 @@ static int do_migrate(struct ctl *c)
     struct json_object *reply, *res;
     struct mig_run run;
     struct hguest *e;
-    const char *name, *dst = NULL;
+    const char *name, *dst = NULL, *cc = NULL;
+    struct mig_tcp_opts topts = { 0 };
     uint64_t port = 0;
     bool live = false;
     char *hj;
@@ -453,6 +561,10 @@ static int do_migrate(struct ctl *c)
         get_bool(c, "live", &live) < 0)
         return reply_err(c, "input", "\"host\" (string), \"port\" "
                          "(1..65535) and \"live\" (boolean) expected");
+    if (get_str(c, "cc", &cc) < 0 || (cc && !cc_name_valid(cc)))
+        return reply_err(c, "input", "\"cc\" must be a TCP congestion "
+                         "control name (1-15 of a-z 0-9 _ -)");
+    topts.congestion = cc;
     mig_send_opts_defaults(&o);
     if (policy_from_req(c, &o.policy, &rc))
         return rc;
@@ -485,15 +597,18 @@ static int do_migrate(struct ctl *c)
     o.name = e->name;
     o.host_json = hj;
     mig_run_init(&run);
-    rc = mig_chan_tcp_connect(dst, (uint16_t)port, 5000, NULL, &ch);
+    rc = mig_chan_tcp_connect(dst, (uint16_t)port, 5000, &topts, &ch);
     if (rc) {
-        snprintf(run.msg, sizeof(run.msg), "migration failed, guest resumed "
-                 "at source: cannot connect to %s:%u: %s", dst,
-                 (unsigned)port, mig_strerror(rc));
+        connect_error(dst, (unsigned)port, cc, rc, run.msg,
+                      sizeof(run.msg));
         run.resumed_at_source = true;
     } else {
         mig__host_track(h, ch->rfd, true);
-        rc = mig_send(e->g, ch, &o, &run);
+        rc = outgoing_auth(h, ch, dst, run.msg, sizeof(run.msg));
+        if (rc)
+            run.resumed_at_source = true;
+        else
+            rc = mig_send(e->g, ch, &o, &run);
         mig__host_track(h, ch->rfd, false);
         mig_chan_free(ch);
     }
@@ -521,6 +636,9 @@ static int do_migrate(struct ctl *c)
                                    json_object_new_string("failed"));
             json_object_object_add(reply, "refused",
                                    json_object_new_boolean(run.refused));
+            json_object_object_add(reply, "resumed_at_source",
+                                   json_object_new_boolean(
+                                       run.resumed_at_source));
             json_object_object_add(reply, "error",
                                    json_object_new_string(run.msg));
         }

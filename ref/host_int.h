@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "guest.h"
+#include "auth.h"
 #include "heartbeat.h"
 #include "host.h"
 #include "transport.h"
@@ -62,6 +63,10 @@ struct mig_host {
     uint64_t capacity;
     int tcp_fd, ctl_fd;
     uint16_t port;
+    struct mig_psk psk;         /* valid when has_psk */
+    bool has_psk;
+    bool no_auth;
+    struct mig_allow allow;     /* empty = nobody may send us a guest */
     bool bound;                 /* control socket ours to unlink */
     bool stopping;
     int conn_fd[MIG_HOST_MAX_CONN];

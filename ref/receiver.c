@@ -22,10 +22,6 @@
 #include "migrate.h"
 #include "stream.h"
 
-/* Larger than a full PAGE_DATA record, so most records are decoded straight
- * from this buffer without the decoder's accumulation copy. */
-#define RECV_BUF (8U << 20)
-
 struct rcv {
     const struct mig_recv_opts *o;
     struct mig_chan *ch;
@@ -244,18 +240,21 @@ static int on_page_batch(void *opaque, const uint64_t *pfns,
     return 0;
 }
 
+/* Pages are streamed (on_page_part): they go from the receive buffer to
+ * the guest without being gathered into whole records first. */
 static const struct mig_stream_dec_ops dec_ops = {
     .on_xl_header = on_xl_header,
-    .on_page_batch = on_page_batch,
+    .on_page_part = on_page_batch,
     .on_record = on_record,
 };
 
-/* Decode until the end of the stream. */
-static int read_stream(struct rcv *r, struct mig_chan *ch)
+/* Decode until the end of the stream, MIG_RECV_BUF bytes at a time; the
+ * decoder passes pages on from the buffer in place. */
+static int read_stream(struct rcv *r, struct mig_chan *ch, double t0)
 {
     struct mig_stream_limits lim;
     struct mig_stream_dec *dec;
-    uint8_t *buf = malloc(RECV_BUF);
+    uint8_t *buf = malloc(MIG_RECV_BUF);
     int rc;
 
     mig_stream_limits_default(&lim);
@@ -270,9 +269,11 @@ static int read_stream(struct rcv *r, struct mig_chan *ch)
     while (!mig_stream_dec_done(dec)) {
         size_t got, used;
 
-        rc = mig_chan_recv(ch, buf, RECV_BUF, &got);
+        rc = mig_chan_recv(ch, buf, MIG_RECV_BUF, &got);
         if (rc)
             goto out_free;
+        if (mig_stream_dec_offset(dec) == 0)
+            r->info->first_byte_s = mig__now() - t0;
         if (got == 0) {
             rc = MIG_EINCOMPLETE;
             snprintf(r->info->msg, sizeof(r->info->msg),
@@ -295,6 +296,7 @@ static int read_stream(struct rcv *r, struct mig_chan *ch)
             goto out_free;
         }
     }
+    r->info->stream_bytes = mig_stream_dec_offset(dec);
     if (!r->g) {
         snprintf(r->info->msg, sizeof(r->info->msg),
                  "stream carried no GUEST_INFO");
@@ -346,7 +348,7 @@ int mig_receive(struct mig_chan *ch, const struct mig_recv_opts *o,
     rc = send_hs(ch, MIG_HS_BANNER);
     if (rc)
         goto out_destroy;
-    rc = read_stream(&r, ch);
+    rc = read_stream(&r, ch, t0);
     if (rc)
         goto out_destroy;
     info->stream_s = mig__now() - t0;

@@ -41,6 +41,11 @@ struct mig_admit_req {
 typedef int mig_admit_fn(void *opaque, const struct mig_admit_req *req,
                          char *err, size_t errlen);
 
+/* The receiver reads the stream in pieces of up to this many bytes: small
+ * enough that a piece is still in the CPU's L2 cache when its pages are
+ * looked at; pages are streamed, so records need not fit. */
+#define MIG_RECV_BUF (256U << 10)
+
 struct mig_recv_opts {
     mig_guest_create_fn *create;    /* required */
     void *create_opaque;
@@ -54,6 +59,8 @@ struct mig_recv_info {
     bool verify;                    /* hashes were sent to the sender */
     uint64_t bytes_recv;
     uint64_t pages_written;         /* incl. pages sent more than once */
+    uint64_t stream_bytes;          /* the stream's bytes (decoded) */
+    double first_byte_s;            /* banner sent -> first stream byte */
     double stream_s;                /* banner sent -> end of stream */
     double unpause_s;               /* GO received -> guest started */
     double downtime_s;              /* sender's measured downtime, from its

@@ -266,6 +266,15 @@ struct mig_stream_dec_ops {
     mig_stream_record_fn *on_record;        /* libxc records but PAGE_DATA
                                                and END, incl. optional */
     mig_stream_end_fn *on_end;
+    /* When set, replaces on_page_batch: a PAGE_DATA record's pages are
+     * passed on as they arrive, straight from the fed buffer, in one or
+     * more calls (count >= 1 each) that together give its pfns and pages
+     * in order; each call's pages are those of its pfns that carry data.
+     * Every pfn and the record length are checked before the first call;
+     * a stream cut short or failing later may leave a record's first
+     * pages passed on.  For a consumer that stores pages (the receiver):
+     * no record is buffered whole. */
+    mig_stream_page_batch_fn *on_page_part;
 };
 
 struct mig_stream_dec;
@@ -280,6 +289,11 @@ void mig_stream_dec_free(struct mig_stream_dec *dec);
 void mig_stream_dec_set_ops(struct mig_stream_dec *dec,
                             const struct mig_stream_dec_ops *ops,
                             void *opaque);
+
+/* Count offsets from off instead of 0: the stream starts off bytes into
+ * its channel (after a miglab authentication exchange, ref/auth.h).  Call
+ * before the first feed. */
+void mig_stream_dec_set_offset(struct mig_stream_dec *dec, uint64_t off);
 
 /*
  * Decode len bytes (data may be NULL when len is 0).  Returns 0 when all of

@@ -12,6 +12,12 @@
  * complete unit goes to step(), which validates it through a struct mig_buf
  * and moves to the next state.
  *
+ * With ops->on_page_part set, a PAGE_DATA record's pages are streamed: after
+ * its pfns (all of them checked first), the unit is one page, and as many
+ * whole pages as the caller's buffer holds are passed on in place; only a
+ * page split between two feeds is copied, so the decoder buffers at most
+ * one page of them instead of the whole record (up to 4 MiB).
+ *
  * Validation follows STYLE.md §5 and Xen's restorer (xg_sr_restore.c
  * read_record(), handle_page_data(); libxl_stream_read.c):
  *   (1) body_length <= max_rec_len, checked on the record header, before
@@ -73,6 +79,8 @@ struct mig_stream_dec {
     uint32_t rec_type;
     uint32_t rec_len;
     uint32_t pd_count;
+    uint32_t pd_next;       /* streaming: first pfn index not passed on */
+    uint32_t pd_left;       /* streaming: data pages still to come */
 
     /* xl header, kept between the fixed part and the optional data. */
     uint32_t xl_mandatory;
@@ -676,6 +684,39 @@ static int step_pd_fixed(struct mig_stream_dec *dec, struct mig_buf *b)
     return 0;
 }
 
+/* Whether PAGE_DATA pages are streamed (ops->on_page_part). */
+static bool streaming(const struct mig_stream_dec *dec)
+{
+    return dec->ops && dec->ops->on_page_part;
+}
+
+/*
+ * Streaming: pass on the next k (1..pd_left) data pages of the current
+ * PAGE_DATA record, at pages, with their pfns and the pfns without data
+ * before them (after the last page: up to the end of the record).
+ */
+static int pass_pages(struct mig_stream_dec *dec, const uint8_t *pages,
+                      uint32_t k)
+{
+    uint32_t first = dec->pd_next, i = first, seen = 0;
+
+    assert(k >= 1 && k <= dec->pd_left);
+    /* step_pd_pfns counted pd_left data pfns from pd_next on. */
+    while (seen < k) {
+        assert(i < dec->pd_count);
+        if (mig_page_type_has_data(MIG_PFN_WORD_TYPE(dec->pfns[i])))
+            seen++;
+        i++;
+    }
+    dec->pd_left -= k;
+    if (dec->pd_left == 0) {
+        i = dec->pd_count;
+        next_libxc(dec);
+    }
+    dec->pd_next = i;
+    return CALL(dec, on_page_part, dec->pfns + first, pages, i - first);
+}
+
 static int step_pd_pfns(struct mig_stream_dec *dec, struct mig_buf *b)
 {
     uint32_t i, count = dec->pd_count;
@@ -718,10 +759,15 @@ static int step_pd_pfns(struct mig_stream_dec *dec, struct mig_buf *b)
                     count, ndata);
     if (ndata == 0) {
         next_libxc(dec);
+        if (streaming(dec))
+            return CALL(dec, on_page_part, dec->pfns, empty_body, count);
         return CALL(dec, on_page_batch, dec->pfns, empty_body, count);
     }
     /* total is a multiple of 8: no padding follows. */
-    expect(dec, ST_PD_PAGES, (size_t)ndata * MIG_PAGE_SIZE);
+    dec->pd_next = 0;
+    dec->pd_left = (uint32_t)ndata;
+    expect(dec, ST_PD_PAGES, streaming(dec) ? MIG_PAGE_SIZE
+                                            : (size_t)ndata * MIG_PAGE_SIZE);
     return 0;
 }
 
@@ -784,7 +830,8 @@ static int step_libxl_rhdr(struct mig_stream_dec *dec, struct mig_buf *b)
     return 0;
 }
 
-/* One complete unit of dec->want bytes at p. */
+/* One complete unit of dec->want bytes at p (streamed pages: n / 4096
+ * whole pages). */
 static int step(struct mig_stream_dec *dec, const uint8_t *p, size_t n)
 {
     struct mig_buf b;
@@ -816,6 +863,8 @@ static int step(struct mig_stream_dec *dec, const uint8_t *p, size_t n)
     case ST_PD_PFNS:
         return step_pd_pfns(dec, &b);
     case ST_PD_PAGES:
+        if (streaming(dec))
+            return pass_pages(dec, p, (uint32_t)(n / MIG_PAGE_SIZE));
         next_libxc(dec);
         return CALL(dec, on_page_batch, dec->pfns, p, dec->pd_count);
     case ST_DETECT:
@@ -877,7 +926,12 @@ int mig_stream_dec_feed_some(struct mig_stream_dec *dec, const void *data,
         if (dec->acc_len == 0)
             dec->unit_off = dec->offset;
         if (dec->acc_len == 0 && n >= ulen) {
-            /* The whole unit is in the caller's buffer: no copy. */
+            /* The whole unit is in the caller's buffer: no copy.  Streamed
+             * pages: every whole page that is there. */
+            if (dec->st == ST_PD_PAGES && streaming(dec))
+                ulen = (n / MIG_PAGE_SIZE < dec->pd_left
+                            ? n / MIG_PAGE_SIZE : dec->pd_left) *
+                       MIG_PAGE_SIZE;
             unit = p;
             p += ulen;
             n -= ulen;
@@ -944,6 +998,11 @@ int mig_stream_dec_errcode(const struct mig_stream_dec *dec)
 const char *mig_stream_dec_error(const struct mig_stream_dec *dec)
 {
     return dec->st == ST_ERROR ? dec->msg : "";
+}
+
+void mig_stream_dec_set_offset(struct mig_stream_dec *dec, uint64_t off)
+{
+    dec->offset = off;
 }
 
 uint64_t mig_stream_dec_offset(const struct mig_stream_dec *dec)

@@ -11,7 +11,8 @@
  *   fd      a read fd and a write fd (an ssh-style pipe pair, or both ends
  *           the same socketpair fd in tests).
  * A channel can pace its sends to a byte rate (the policy's max_bandwidth).
- * Authentication is not done here yet.
+ * Authentication is not done here: ref/auth.h runs on a channel (the host
+ * daemon does so before any migration byte).
  */
 #ifndef MIG_TRANSPORT_H
 #define MIG_TRANSPORT_H

@@ -33,6 +33,7 @@ struct gopts {
     int npos;
     bool json, live, help;
     const char *mem, *workload, *vcpus, *seed, *ip;
+    const char *cc;             /* migrate: TCP congestion control */
     const char *pflag[MAX_POLICY_FLAGS], *pval[MAX_POLICY_FLAGS];
     int npolicy;
 };
@@ -41,7 +42,8 @@ static const char *const usages[][2] = {
     { "create", "NAME --mem SIZE [--workload SPEC] [--vcpus N] [--seed N] "
                 "[--ip ADDR]" },
     { "list", "[--json]" },
-    { "migrate", "[--live] NAME HOST[:PORT] [POLICY FLAGS] [--json]" },
+    { "migrate", "[--live] NAME HOST[:PORT] [POLICY FLAGS] [--cc NAME] "
+                 "[--json]" },
     { "console", "NAME" },
     { "destroy", "NAME" },
 };
@@ -77,6 +79,14 @@ static void help(const char *cmd)
                "table, or with --json the keys of\n`miglab predict --json` "
                "plus \"integrity\".  Exit 1 when the migration fails.\n"
                "  --live            pre-copy while the guest runs\n"
+               "  --cc NAME         TCP congestion control of the migration "
+               "connection (cubic,\n"
+               "                    reno, bbr, ...: one the source host's "
+               "kernel offers, see\n"
+               "                    /proc/sys/net/ipv4/"
+               "tcp_available_congestion_control); default:\n"
+               "                    the kernel's; an unknown one fails, the "
+               "guest keeps running\n"
                "  --json            print the measured run as JSON\n"
                "  policy flags as in miglab predict: --policy, "
                "--max-passes, --dirty-threshold,\n"
@@ -144,6 +154,8 @@ static int parse(int argc, char **argv, struct gopts *o)
             slot = &o->seed;
         else if (!strcmp(o->cmd, "create") && !strcmp(a, "--ip"))
             slot = &o->ip;
+        else if (!strcmp(o->cmd, "migrate") && !strcmp(a, "--cc"))
+            slot = &o->cc;
         if (!slot && !strcmp(o->cmd, "migrate") &&
             is_policy_flag(a + 2, &boolean)) {
             if (o->npolicy == MAX_POLICY_FLAGS) {
@@ -432,6 +444,8 @@ static int build(struct gopts *o, struct json_object *req)
         json_object_object_add(req, "live", json_object_new_boolean(
                                                 o->live));
         json_object_object_add(req, "policy", pol);
+        if (o->cc)
+            json_object_object_add(req, "cc", json_object_new_string(o->cc));
     }
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,8 @@ static void help(void)
 {
     printf("usage: miglab host --listen ADDR:PORT --mem-capacity SIZE "
            "[--control PATH] [--name NAME]\n"
-           "                  [--guest-dev DEV]\n"
+           "                  [--guest-dev DEV] [--psk FILE | --no-auth] "
+           "[--allow CIDR]...\n"
            "\n"
            "Run a host daemon: it holds emulated guests, accepts incoming "
            "migrations on\nADDR:PORT and serves the miglab CLI on a local "
@@ -53,7 +55,26 @@ static void help(void)
            "arrives, removed\n"
            "                       when it leaves; without it heartbeats "
            "answer on 127.0.0.1\n"
+           "  --psk FILE           pre-shared key (16..4096 bytes, mode 0600, "
+           "e.g.\n"
+           "                       head -c 32 /dev/urandom): incoming senders "
+           "must prove it\n"
+           "                       before any guest byte, outgoing migrations "
+           "prove it\n"
+           "  --allow CIDR         peers that may send guests (repeatable; "
+           "IPv4 or IPv6,\n"
+           "                       e.g. 10.0.0.0/24, ::1/128); none = nobody\n"
+           "  --no-auth            accept senders that do not authenticate "
+           "(a real xl\n"
+           "                       migrate; still subject to --allow) and "
+           "send without a key\n"
            "  --help               this text\n"
+           "\n"
+           "Safe by default: a peer outside every --allow network is refused "
+           "first;\nthen, with --psk, one that cannot prove the key (10 s to "
+           "do it).  Without\n--psk and without --no-auth every incoming "
+           "migration is refused (the host\nmay still send).  Refusals are "
+           "logged on stderr with the peer and the reason.\n"
            "\n"
            "Prints \"listening on ADDR:PORT control PATH\" once ready.\n"
            "Protocol: docs/host-protocol.md.\n",
@@ -81,6 +102,9 @@ static int split_addr(char *s, const char **host, uint16_t *port)
 int cmd_host(int argc, char **argv)
 {
     struct mig_host_cfg cfg = { 0 };
+    struct mig_allow allow = { 0 };
+    struct mig_psk psk = { 0 };
+    const char *psk_path = NULL;
     struct mig_host *h = NULL;
     struct sigaction sa;
     char *listen = NULL, err[400];
@@ -93,6 +117,10 @@ int cmd_host(int argc, char **argv)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             help();
             return CLI_OK;
+        }
+        if (!strcmp(a, "--no-auth")) {
+            cfg.no_auth = true;
+            continue;
         }
         if (i + 1 >= argc || strncmp(a, "--", 2)) {
             cli_error(CMD, "%s '%s' (see --help)",
@@ -114,6 +142,20 @@ int cmd_host(int argc, char **argv)
             cfg.name = argv[++i];
         } else if (!strcmp(a, "--guest-dev")) {
             cfg.guest_dev = argv[++i];
+        } else if (!strcmp(a, "--psk")) {
+            psk_path = argv[++i];
+        } else if (!strcmp(a, "--allow")) {
+            rc = mig_allow_add(&allow, argv[++i]);
+            if (rc == MIG_ERANGE) {
+                cli_error(CMD, "too many --allow (at most %u)",
+                          MIG_ALLOW_MAX);
+                return CLI_USAGE;
+            }
+            if (rc) {
+                cli_error(CMD, "bad --allow '%s' (ADDR or ADDR/PREFIX, e.g. "
+                          "10.0.0.0/24)", argv[i]);
+                return CLI_USAGE;
+            }
         } else {
             cli_error(CMD, "unknown option '%s' (see --help)", a);
             return CLI_USAGE;
@@ -127,6 +169,20 @@ int cmd_host(int argc, char **argv)
         cli_error(CMD, "bad --listen '%s' (ADDR:PORT)", listen);
         return CLI_USAGE;
     }
+    if (psk_path && cfg.no_auth) {
+        cli_error(CMD, "--psk and --no-auth exclude each other");
+        return CLI_USAGE;
+    }
+    if (psk_path) {
+        err[0] = '\0';
+        rc = mig_psk_load(psk_path, &psk, err, sizeof(err));
+        if (rc) {
+            cli_error(CMD, "--psk %s", err[0] ? err : mig_strerror(rc));
+            return CLI_USAGE;
+        }
+        cfg.psk = &psk;
+    }
+    cfg.allow = &allow;
     if (pipe(pfd)) {
         cli_error(CMD, "pipe: %s", strerror(errno));
         return CLI_FAILED;
@@ -142,6 +198,7 @@ int cmd_host(int argc, char **argv)
     sigaction(SIGPIPE, &sa, NULL);
 
     rc = mig_host_new(&cfg, &h, err, sizeof(err));
+    sodium_memzero(&psk, sizeof(psk));      /* the host keeps its copy */
     if (rc) {
         cli_error(CMD, "%s", err);
         status = rc == MIG_EINVAL ? CLI_USAGE : CLI_FAILED;
@@ -152,6 +209,8 @@ int cmd_host(int argc, char **argv)
            (unsigned)mig_host_port(h),
            cfg.control_path ? cfg.control_path : MIG_HOST_CONTROL_DEFAULT);
     fflush(stdout);
+    fprintf(stderr, "miglab host: %s\n", mig_host_auth_note(h, err,
+                                                             sizeof(err)));
     rc = mig_host_run(h, pfd[0]);
     if (rc) {
         cli_error(CMD, "%s", mig_strerror(rc));

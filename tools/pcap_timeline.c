@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "mig_err.h"
 #include "stream.h"
 
@@ -351,11 +352,24 @@ static void count_retx(const struct mig_pcap_flow *f,
     }
 }
 
+/* Bytes of miglab's authentication reply (ref/auth.h: magic, nonce, MAC)
+ * that open the sender's direction before the xl stream, or 0. */
+static uint64_t auth_prefix(const struct mig_pcap_dir *d)
+{
+    uint8_t head[MIG_AUTH_MAGIC_LEN];
+
+    if (mig_pcap_dir_copy(d, 0, head, sizeof(head)) != sizeof(head) ||
+        memcmp(head, MIG_AUTH_MAGIC, MIG_AUTH_MAGIC_LEN))
+        return 0;
+    return MIG_AUTH_MAGIC_LEN + MIG_AUTH_NONCE_LEN + MIG_AUTH_MAC_LEN;
+}
+
 int mig_pcap_timeline_build(const struct mig_pcap_flow *flow,
                             struct mig_pcap_timeline *tl)
 {
     const struct mig_pcap_dir *d = &flow->dir[0];
     struct tl_ctx c;
+    uint64_t skip;
     size_t i, used = 0;
     int rc = 0, drc = 0;
     bool done = false;
@@ -370,10 +384,18 @@ int mig_pcap_timeline_build(const struct mig_pcap_flow *flow,
     if (!c.dec)
         return MIG_ENOMEM;
     mig_stream_dec_set_ops(c.dec, &tl_ops, &c);
+    skip = auth_prefix(d);
+    mig_stream_dec_set_offset(c.dec, skip);
     for (i = 0; i < d->nranges && !done; i++) {
         const struct mig_pcap_range *r = &d->ranges[i];
+        uint64_t end = r->off + r->len;
+        size_t from;
 
-        drc = mig_stream_dec_feed_some(c.dec, r->data, r->len, &used);
+        if (end <= skip)
+            continue;
+        from = r->off < skip ? (size_t)(skip - r->off) : 0;
+        drc = mig_stream_dec_feed_some(c.dec, r->data + from, r->len - from,
+                                       &used);
         if (drc)
             break;
         done = mig_stream_dec_done(c.dec);
@@ -404,7 +426,8 @@ int mig_pcap_timeline_build(const struct mig_pcap_flow *flow,
                      "of the stream", (unsigned long long)d->stream_len);
     }
     if (d->nranges) {
-        tl->start_ts_ns = d->ranges[0].ts_ns;
+        tl->start_ts_ns = skip ? mig_pcap_dir_time(d, skip)
+                               : d->ranges[0].ts_ns;
         if (tl->stream_bytes)
             tl->end_ts_ns = mig_pcap_dir_time(d, tl->stream_bytes - 1);
     }

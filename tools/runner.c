@@ -15,6 +15,7 @@
 #include <ini.h>
 #include <math.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +49,7 @@ struct runner {
     pid_t host[2], probe, capture;
     bool have_ip;                   /* `miglab create --ip` and `miglab
                                        host --guest-dev` exist */
-    bool have_cc;                   /* `miglab migrate` takes --cc */
+    char key[300];                  /* the daemons' --psk file */
     char cc_used[32];
     char cc_note[200];
     /* [migration] keys of the file other than mode, as migrate flags. */
@@ -277,43 +278,45 @@ static int bed_up(struct runner *R, char *err, size_t errlen)
     return 0;
 }
 
-/* The sender's congestion control (docs/runner.md "Congestion control"). */
+/* The sender's congestion control (docs/runner.md "Congestion control"):
+ * set per socket by `miglab migrate --cc`. */
 static void set_cc(struct runner *R)
 {
-    const char *want = sim_cc_name(R->sc.cfg.link.cc);
-    char cur[32] = "";
-    char path[64];
-
-    R->have_cc = help_mentions(R, "migrate", "--cc");
-    if (R->have_cc) {
-        snprintf(R->cc_used, sizeof(R->cc_used), "%s", want);
-        snprintf(R->cc_note, sizeof(R->cc_note),
-                 "set per socket by miglab migrate --cc");
-        return;
-    }
-    if (testbed_ns_sysctl(R->ns[TB_H1], "net.ipv4.tcp_congestion_control",
-                          want) == 0 &&
-        testbed_ns_sysctl(R->ns[TB_H2], "net.ipv4.tcp_congestion_control",
-                          want) == 0) {
-        snprintf(R->cc_used, sizeof(R->cc_used), "%s", want);
-        snprintf(R->cc_note, sizeof(R->cc_note),
-                 "namespace default (sysctl net.ipv4.tcp_congestion_control)");
-        return;
-    }
-    /* The namespace keeps the default it inherited: read it back. */
-    snprintf(path, sizeof(path), "/proc/sys/net/ipv4/tcp_congestion_control");
-    {
-        char *argv[] = { "ip", "netns", "exec", R->ns[TB_H1], "cat", path,
-                         NULL };
-
-        testbed_run(argv, true, cur, sizeof(cur));
-    }
-    cur[strcspn(cur, "\n")] = '\0';
-    snprintf(R->cc_used, sizeof(R->cc_used), "%s", cur[0] ? cur : "?");
+    snprintf(R->cc_used, sizeof(R->cc_used), "%s",
+             sim_cc_name(R->sc.cfg.link.cc));
     snprintf(R->cc_note, sizeof(R->cc_note),
-             "%s requested; a namespace cannot default to it here and "
-             "miglab migrate has no --cc (needs TCP_CONGESTION on the "
-             "migration socket), so the sender ran %s", want, R->cc_used);
+             "set per socket by miglab migrate --cc");
+}
+
+/*
+ * A fresh random 32-byte key for this run's two daemons (--psk), mode
+ * 0600 in the run directory: only they may push a guest into each other.
+ */
+static int write_key(struct runner *R, char *err, size_t errlen)
+{
+    uint8_t key[32];
+    ssize_t w;
+    int fd, rc = 0;
+
+    snprintf(R->key, sizeof(R->key), "%s/psk", R->dir);
+    (void)unlink(R->key);
+    fd = open(R->key, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = -errno;
+        snprintf(err, errlen, "cannot create the key file %s: %s", R->key,
+                 strerror(errno));
+        return rc;
+    }
+    randombytes_buf(key, sizeof(key));
+    w = write(fd, key, sizeof(key));
+    sodium_memzero(key, sizeof(key));
+    if (w != (ssize_t)sizeof(key)) {
+        rc = w < 0 ? -errno : -EIO;
+        snprintf(err, errlen, "cannot write the key file %s: %s", R->key,
+                 strerror(-rc));
+    }
+    close(fd);
+    return rc;
 }
 
 static int hosts_up(struct runner *R, unsigned k, char *err, size_t errlen)
@@ -324,7 +327,7 @@ static int hosts_up(struct runner *R, unsigned k, char *err, size_t errlen)
 
     for (int h = 0; h < 2; h++) {
         char sock[300], log[300], capbuf[32], name[16];
-        const char *args[14];
+        const char *args[18];
         size_t n = 0;
         int rc;
 
@@ -344,6 +347,11 @@ static int hosts_up(struct runner *R, unsigned k, char *err, size_t errlen)
         args[n++] = sock;
         args[n++] = "--name";
         args[n++] = name;
+        /* Only the other daemon, over the migration link, with the key. */
+        args[n++] = "--psk";
+        args[n++] = R->key;
+        args[n++] = "--allow";
+        args[n++] = TB_MIG_NET;
         if (R->have_ip) {
             /* The guest's address lives on the LAN side, where the client
              * probes it; it moves with the guest. */
@@ -585,10 +593,8 @@ static int one_repeat(struct runner *R, unsigned k, struct json_object *rep,
         if (R->pval[i])
             argv[n++] = R->pval[i];
     }
-    if (R->have_cc) {
-        argv[n++] = "--cc";
-        argv[n++] = (char *)sim_cc_name(R->sc.cfg.link.cc);
-    }
+    argv[n++] = "--cc";
+    argv[n++] = (char *)sim_cc_name(R->sc.cfg.link.cc);
     argv[n++] = "--json";
     argv[n++] = "--control";
     argv[n++] = sock;
@@ -801,6 +807,9 @@ int runner_run(const struct run_opts *o, struct json_object **out,
     R.have_ip = help_mentions(&R, "create", "--ip") &&
                 help_mentions(&R, "host", "--guest-dev");
     set_cc(&R);
+    rc = write_key(&R, err, errlen);
+    if (rc)
+        goto out_doc;
     {
         struct json_object *cc = json_object_new_object();
 

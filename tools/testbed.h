@@ -31,6 +31,7 @@
 #define TB_IFB_DEV "ifb0"               /* receiver-side shaping */
 #define TB_MIG_H1 "10.77.1.1"
 #define TB_MIG_H2 "10.77.1.2"
+#define TB_MIG_NET "10.77.1.0/24"       /* h1 <-> h2: who may migrate */
 #define TB_LAN_H1 "10.77.0.1"
 #define TB_LAN_H2 "10.77.0.2"
 #define TB_LAN_CL "10.77.0.3"

@@ -2,8 +2,9 @@
 /*
  * check_host.c - the host daemon library (ref/host.h): the control
  * protocol (good and bad request lines), admission arithmetic, the guest
- * table, admission refused before any page at the stream level, and a live
- * migration between two in-process hosts.
+ * table, admission refused before any page at the stream level, a live
+ * migration between two in-process hosts, and who may send a guest in: the
+ * allow-list and the pre-shared key (ref/auth.h) checked before any page.
  */
 #include <check.h>
 #include <json-c/json.h>
@@ -24,6 +25,7 @@
 #include "migrate.h"
 #include "receiver.h"
 #include "sender.h"
+#include "stream_format.h"
 #include "transport.h"
 
 static bool under_valgrind(void)
@@ -57,11 +59,35 @@ static void *run_main(void *arg)
     return NULL;
 }
 
-static void host_up(struct th_host *t, const char *name, uint64_t cap)
+/* Who may send a host a guest: its key (NULL = none), allow-list, no_auth. */
+struct th_sec {
+    const char *secret;         /* key bytes, NULL = no key */
+    const char *allow;          /* one CIDR, NULL = nobody */
+    bool no_auth;
+};
+
+/* What host_up() gives: a shared key, loopback allowed. */
+static const struct th_sec sec_default = { "check_host key one, 32 bytes..",
+                                           "127.0.0.0/8", false };
+
+static void host_up_sec(struct th_host *t, const char *name, uint64_t cap,
+                        const struct th_sec *sec)
 {
     struct mig_host_cfg cfg = { .listen_host = "127.0.0.1",
-                                .mem_capacity = cap, .name = name };
+                                .mem_capacity = cap, .name = name,
+                                .no_auth = sec->no_auth };
+    struct mig_allow allow = { 0 };
+    struct mig_psk psk;
     char err[256];
+
+    if (sec->secret) {
+        ck_assert_int_eq(mig_psk_from_bytes(sec->secret,
+                                            strlen(sec->secret), &psk), 0);
+        cfg.psk = &psk;
+    }
+    if (sec->allow)
+        ck_assert_int_eq(mig_allow_add(&allow, sec->allow), 0);
+    cfg.allow = &allow;
 
     snprintf(t->dir, sizeof(t->dir), "/tmp/check_host.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(t->dir));
@@ -70,6 +96,11 @@ static void host_up(struct th_host *t, const char *name, uint64_t cap)
     ck_assert_int_eq(mig_host_new(&cfg, &t->h, err, sizeof(err)), 0);
     ck_assert_int_eq(pipe(t->stop), 0);
     ck_assert_int_eq(pthread_create(&t->th, NULL, run_main, t), 0);
+}
+
+static void host_up(struct th_host *t, const char *name, uint64_t cap)
+{
+    host_up_sec(t, name, cap, &sec_default);
 }
 
 static void host_down(struct th_host *t)
@@ -411,6 +442,173 @@ START_TEST(test_refused_by_host)
 }
 END_TEST
 
+/* ---- auth: allow-list and pre-shared key -------------------------------- */
+
+/* Migrate vm1 from src to dst cold; the final reply (caller puts). */
+static struct json_object *migrate_to(struct th_host *src,
+                                      struct th_host *dst)
+{
+    char line[256];
+
+    snprintf(line, sizeof(line), "{\"cmd\":\"migrate\",\"name\":\"vm1\","
+             "\"host\":\"127.0.0.1\",\"port\":%u,\"live\":false}",
+             (unsigned)mig_host_port(dst->h));
+    return req(src->h, line, NULL);
+}
+
+/* The migration failed with msg in its error, and the guest still runs at
+ * src (the reply says it resumed there) while dst holds no guest. */
+static void expect_kept(struct th_host *src, struct th_host *dst,
+                        const char *msg)
+{
+    struct json_object *o = migrate_to(src, dst), *v;
+    char state[32];
+
+    ck_assert(!reply_ok(o));
+    ck_assert_msg(strstr(reply_str(o, "error"), msg), "want '%s' in '%s'",
+                  msg, reply_str(o, "error"));
+    ck_assert(json_object_object_get_ex(o, "resumed_at_source", &v));
+    ck_assert(json_object_get_boolean(v));
+    json_object_put(o);
+    ck_assert_int_eq(list_guests(src->h, "vm1", state, sizeof(state)), 1);
+    ck_assert_str_eq(state, "running");
+    ck_assert_int_eq(list_guests(dst->h, "vm1", state, sizeof(state)), 0);
+}
+
+/* The migration succeeded with integrity checked; vm1 now runs at dst. */
+static void expect_moved(struct th_host *src, struct th_host *dst)
+{
+    struct json_object *o = migrate_to(src, dst), *res, *in, *v;
+    char state[32];
+
+    ck_assert_msg(reply_ok(o), "%s", reply_str(o, "error"));
+    ck_assert(json_object_object_get_ex(o, "result", &res));
+    ck_assert(json_object_object_get_ex(res, "integrity", &in));
+    ck_assert(json_object_object_get_ex(in, "ok", &v));
+    ck_assert(json_object_get_boolean(v));
+    json_object_put(o);
+    ck_assert_int_eq(list_guests(src->h, "vm1", state, sizeof(state)), 0);
+    ck_assert_int_eq(list_guests(dst->h, "vm1", state, sizeof(state)), 1);
+    ck_assert_str_eq(state, "running");
+}
+
+START_TEST(test_auth_keys)
+{
+    static const struct th_sec other_key = { "check_host key two, 32 bytes..",
+                                             "127.0.0.0/8", false };
+    static const struct th_sec no_key = { NULL, "127.0.0.0/8", true };
+    struct th_host a, b, c, x, n;
+
+    host_up(&a, "A", 1ULL << 30);
+    host_up_sec(&b, "B", 1ULL << 30, &other_key);
+    host_up(&c, "C", 1ULL << 30);
+    host_up_sec(&x, "X", 1ULL << 30, &no_key);
+    create_guest(a.h, "vm1", "uniform:rate=1MB/s");
+    /* Different keys: refused before any page, the source keeps it. */
+    expect_kept(&a, &b, "authentication");
+    /* A key against a host that speaks plain xl. */
+    expect_kept(&a, &x, "does not authenticate (it answered with xl's "
+                "banner)");
+    /* The same key: accepted. */
+    expect_moved(&a, &c);
+    /* No key against a host that requires one. */
+    host_up_sec(&n, "N", 1ULL << 30, &no_key);
+    create_guest(n.h, "vm1", "uniform:rate=1MB/s");
+    expect_kept(&n, &a, "requires authentication (start this host with "
+                "--psk)");
+    /* Both without authentication (--no-auth on both): accepted. */
+    expect_moved(&n, &x);
+    host_down(&a);
+    host_down(&b);
+    host_down(&c);
+    host_down(&x);
+    host_down(&n);
+}
+END_TEST
+
+START_TEST(test_auth_refuses_by_default)
+{
+    static const struct th_sec elsewhere = { "check_host key one, 32 bytes..",
+                                             "10.0.0.0/24", false };
+    static const struct th_sec nothing = { NULL, "127.0.0.0/8", false };
+    static const struct th_sec empty = { "check_host key one, 32 bytes..",
+                                         NULL, false };
+    struct th_host a, b, c, d;
+    char note[200];
+
+    host_up(&a, "A", 1ULL << 30);
+    host_up_sec(&b, "B", 1ULL << 30, &elsewhere);
+    host_up_sec(&c, "C", 1ULL << 30, &nothing);
+    host_up_sec(&d, "D", 1ULL << 30, &empty);
+    create_guest(a.h, "vm1", "idle");
+    /* Same key, but 127.0.0.1 is outside B's allow-list. */
+    expect_kept(&a, &b, "authentication");
+    /* No key and no no_auth: every incoming migration refused. */
+    expect_kept(&a, &c, "authentication");
+    ck_assert_ptr_nonnull(strstr(mig_host_auth_note(c.h, note, sizeof(note)),
+                                 "all refused"));
+    /* An empty allow-list allows nobody. */
+    expect_kept(&a, &d, "authentication");
+    ck_assert_ptr_nonnull(strstr(mig_host_auth_note(d.h, note, sizeof(note)),
+                                 "nobody"));
+    host_down(&a);
+    host_down(&b);
+    host_down(&c);
+    host_down(&d);
+}
+END_TEST
+
+/* A raw client skips authentication and sends an xl save header: it is
+ * told it is refused and the connection closes; no guest appears. */
+START_TEST(test_auth_raw_xl_header)
+{
+    struct th_host b;
+    struct mig_chan *ch;
+    uint8_t challenge[MIG_AUTH_MAGIC_LEN + MIG_AUTH_NONCE_LEN];
+    uint8_t junk[MIG_AUTH_MAGIC_LEN + MIG_AUTH_NONCE_LEN + MIG_AUTH_MAC_LEN];
+    uint8_t verdict[MIG_AUTH_MAGIC_LEN + 1 + MIG_AUTH_MAC_LEN];
+    char state[32];
+    size_t got = 1;
+
+    host_up(&b, "B", 1ULL << 30);
+    ck_assert_int_eq(mig_chan_tcp_connect("127.0.0.1", mig_host_port(b.h),
+                                          5000, NULL, &ch), 0);
+    ck_assert_int_eq(mig_chan_recv_full(ch, challenge, sizeof(challenge)),
+                     0);
+    ck_assert_mem_eq(challenge, MIG_AUTH_MAGIC, MIG_AUTH_MAGIC_LEN);
+    /* The xl save header where the key proof should be, and more. */
+    memset(junk, 0, sizeof(junk));
+    memcpy(junk, MIG_XL_MAGIC, MIG_XL_MAGIC_LEN);
+    ck_assert_int_eq(mig_chan_send(ch, junk, sizeof(junk)), 0);
+    ck_assert_int_eq(mig_chan_recv_full(ch, verdict, sizeof(verdict)), 0);
+    ck_assert_mem_eq(verdict, MIG_AUTH_MAGIC, MIG_AUTH_MAGIC_LEN);
+    ck_assert_uint_eq(verdict[MIG_AUTH_MAGIC_LEN], 1);      /* refused */
+    /* Then the destination closes: no banner, nothing more. */
+    ck_assert_int_eq(mig_chan_recv(ch, junk, sizeof(junk), &got), 0);
+    ck_assert_uint_eq(got, 0);
+    mig_chan_free(ch);
+    ck_assert_int_eq(list_guests(b.h, "vm1", state, sizeof(state)), 0);
+    host_down(&b);
+}
+END_TEST
+
+START_TEST(test_auth_cfg)
+{
+    struct mig_host_cfg cfg = { .listen_host = "127.0.0.1",
+                                .mem_capacity = 1 << 30, .no_auth = true,
+                                .control_path = "/tmp/check_host.never" };
+    struct mig_host *h = NULL;
+    struct mig_psk psk;
+    char err[200] = "";
+
+    ck_assert_int_eq(mig_psk_from_bytes("0123456789abcdef", 16, &psk), 0);
+    cfg.psk = &psk;
+    ck_assert_int_eq(mig_host_new(&cfg, &h, err, sizeof(err)), MIG_EINVAL);
+    ck_assert_ptr_null(h);
+    ck_assert_ptr_nonnull(strstr(err, "--psk or --no-auth"));
+}
+END_TEST
+
 /* ---- corrupt: bad request lines ----------------------------------------- */
 
 static const struct {
@@ -468,6 +666,10 @@ static const struct {
       "not a policy flag" },
     { "bad policy value", "{\"cmd\":\"migrate\",\"name\":\"x\",\"host\":"
       "\"h\",\"port\":1,\"policy\":[[\"policy\",\"fast\"]]}", "" },
+    { "cc not string", "{\"cmd\":\"migrate\",\"name\":\"x\",\"host\":"
+      "\"h\",\"port\":1,\"cc\":5}", "\"cc\"" },
+    { "cc bad name", "{\"cmd\":\"migrate\",\"name\":\"x\",\"host\":"
+      "\"h\",\"port\":1,\"cc\":\"../bbr\"}", "\"cc\"" },
     { "migrate unknown", "{\"cmd\":\"migrate\",\"name\":\"nope\",\"host\":"
       "\"h\",\"port\":1}", "no guest nope" },
 };
@@ -633,10 +835,17 @@ static Suite *host_suite(void)
     TCase *core = tcase_create("core");
     TCase *limits = tcase_create("limits");
     TCase *corrupt = tcase_create("corrupt");
+    TCase *auth = tcase_create("auth");
 
     tcase_set_timeout(core, 300);
     tcase_set_timeout(limits, 300);
     tcase_set_timeout(corrupt, 300);
+    tcase_set_timeout(auth, 300);
+    tcase_add_test(auth, test_auth_keys);
+    tcase_add_test(auth, test_auth_refuses_by_default);
+    tcase_add_test(auth, test_auth_raw_xl_header);
+    tcase_add_test(auth, test_auth_cfg);
+    suite_add_tcase(s, auth);
     tcase_add_test(core, test_guest_table);
     tcase_add_test(core, test_migrate_between_hosts);
     tcase_add_test(core, test_heartbeat_pauses_with_guest);

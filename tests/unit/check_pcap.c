@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "check_main.h"
 #include "mig_err.h"
@@ -177,13 +178,36 @@ static void conv_send(struct conv *c, int dir, const uint8_t *data,
     }
 }
 
+/* miglab's authentication exchange (ref/auth.h) with made-up nonces and
+ * MACs: what opens each direction between two keyed miglab hosts. */
+#define AUTH_CHALLENGE_LEN (MIG_AUTH_MAGIC_LEN + MIG_AUTH_NONCE_LEN)
+#define AUTH_REPLY_LEN (AUTH_CHALLENGE_LEN + MIG_AUTH_MAC_LEN)
+#define AUTH_VERDICT_LEN (MIG_AUTH_MAGIC_LEN + 1 + MIG_AUTH_MAC_LEN)
+
+static uint8_t auth_challenge[AUTH_CHALLENGE_LEN];
+static uint8_t auth_reply[AUTH_REPLY_LEN];
+static uint8_t auth_verdict[AUTH_VERDICT_LEN];
+
+static void conv_auth(struct conv *c)
+{
+    memset(auth_challenge, 0xa5, sizeof(auth_challenge));
+    memset(auth_reply, 'X', sizeof(auth_reply));    /* looks like xl's magic */
+    memset(auth_verdict, 0, sizeof(auth_verdict));
+    memcpy(auth_challenge, MIG_AUTH_MAGIC, MIG_AUTH_MAGIC_LEN);
+    memcpy(auth_reply, MIG_AUTH_MAGIC, MIG_AUTH_MAGIC_LEN);
+    memcpy(auth_verdict, MIG_AUTH_MAGIC, MIG_AUTH_MAGIC_LEN);
+    conv_send(c, 1, auth_challenge, sizeof(auth_challenge));
+    conv_send(c, 0, auth_reply, sizeof(auth_reply));
+    conv_send(c, 1, auth_verdict, sizeof(auth_verdict));
+}
+
 /*
  * Build a whole migration conversation.  isn: sender's initial sequence
  * number (the receiver's is isn ^ 0x5a5a5a5a); syn: start with the
- * three-way handshake.
+ * three-way handshake; auth: then miglab's authentication exchange.
  */
-static void conv_build(struct conv *c, uint32_t npages, uint32_t isn,
-                       bool syn)
+static void conv_build_auth(struct conv *c, uint32_t npages, uint32_t isn,
+                            bool syn, bool auth)
 {
     size_t len, off_ready, off_report;
     const char *m;
@@ -207,12 +231,20 @@ static void conv_build(struct conv *c, uint32_t npages, uint32_t isn,
         conv_add(c, 1, c->next[1]++, F_SYN | F_ACK, NULL, 0);
         conv_add(c, 0, c->next[0], F_ACK, NULL, 0);
     }
+    if (auth)
+        conv_auth(c);
     conv_send(c, 1, c->rs.data, off_ready);
     conv_send(c, 0, c->stream.data, c->stream.len);
     conv_send(c, 1, c->rs.data + off_ready, off_report - off_ready);
     conv_send(c, 0, c->go, len);
     conv_send(c, 1, c->rs.data + off_report, c->rs.len - off_report);
     conv_add(c, 0, c->next[0]++, F_FIN | F_ACK, NULL, 0);
+}
+
+static void conv_build(struct conv *c, uint32_t npages, uint32_t isn,
+                       bool syn)
+{
+    conv_build_auth(c, npages, isn, syn, false);
 }
 
 static void conv_free(struct conv *c)
@@ -784,6 +816,39 @@ START_TEST(test_handshake_times)
     ck_assert_int_le(tl.go.ts_ns - tl.ready.ts_ns, 20000);
     ck_assert_uint_eq(tl.go.off, c.e.stream_len);
     ck_assert_uint_eq(tl.banner.off, 0);
+    mig_pcap_timeline_clear(&tl);
+    mig_pcap_flow_free(f);
+    unlink(w.path);
+    conv_free(&c);
+}
+END_TEST
+
+/* Between two keyed miglab hosts the authentication exchange comes first:
+ * the timeline skips the sender's reply and decodes the stream after it;
+ * offsets stay those of the connection. */
+START_TEST(test_auth_prefix)
+{
+    struct conv c;
+    struct capw w;
+    struct mig_pcap_flow *f;
+    struct mig_pcap_timeline tl;
+
+    conv_build_auth(&c, 64, 7, true, true);
+    write_capture(&w, &c, &links[0]);
+    f = read_ok(w.path, 0);
+    ck_assert_uint_eq(f->dir[0].src.port, 40001);   /* the sender */
+    ck_assert_int_eq(mig_pcap_timeline_build(f, &tl), 0);
+    ck_assert_msg(tl.decode_rc == 0, "%s", tl.decode_msg);
+    ck_assert_uint_eq(tl.npasses, c.e.npasses);
+    for (unsigned i = 0; i < c.e.npasses; i++)
+        ck_assert_uint_eq(tl.passes[i].pages, c.e.pages[i]);
+    ck_assert_uint_eq(tl.stream_bytes, AUTH_REPLY_LEN + c.e.stream_len);
+    ck_assert(tl.xl_header);
+    ck_assert(tl.banner.seen && tl.ready.seen && tl.go.seen &&
+              tl.report.seen);
+    ck_assert_uint_eq(tl.banner.off, AUTH_CHALLENGE_LEN + AUTH_VERDICT_LEN);
+    ck_assert_uint_eq(tl.go.off, AUTH_REPLY_LEN + c.e.stream_len);
+    ck_assert_int_le(tl.start_ts_ns, tl.passes[0].first_ts_ns);
     mig_pcap_timeline_clear(&tl);
     mig_pcap_flow_free(f);
     unlink(w.path);
@@ -1373,6 +1438,7 @@ static Suite *pcap_suite(void)
     tcase_add_loop_test(core, test_wraparound, 0, 3);
     tcase_add_test(core, test_flow_choice);
     tcase_add_test(core, test_handshake_times);
+    tcase_add_test(core, test_auth_prefix);
     tcase_add_test(core, test_from_memory);
     tcase_add_test(core, test_sample_golden);
     tcase_add_test(core, test_sll2_any);

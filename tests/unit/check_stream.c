@@ -6,12 +6,15 @@
  *   core     golden header bytes from the Xen specs, the handshake strings,
  *            the cursor, encode -> decode -> re-encode round trips under many
  *            chunkings (1 byte included), every layering, golden streams in
- *            tests/data/streams/
+ *            tests/data/streams/; streamed pages (on_page_part) give the
+ *            same pfns and pages as whole records under every chunking
  *   limits   record length bounds before allocation, count * 8 overflow,
- *            pfn and batch limits, allocation size, allocation failures
+ *            pfn and batch limits, allocation size (streamed pages: no
+ *            record buffered), allocation failures
  *   corrupt  byte flips and truncation at every offset of a small stream,
  *            targeted corruptions with their expected error, order rules,
- *            sticky errors, callback failures
+ *            sticky errors, callback failures; streamed pages agree with
+ *            whole records on every corrupted stream
  *
  * Round trips re-encode what the decoder reports and compare the bytes with
  * the original: that checks every field, the padding and the record order.
@@ -315,9 +318,11 @@ struct collector {
     int fail_in;                /* which callback fails: 0 none */
     struct mig_stream_dec *reenter;
     int reenter_rc;
+    struct mig_wbuf *log;       /* NULL, or gets every pfn word and page */
+    unsigned parts;             /* on_page_part calls */
 };
 
-enum { FAIL_NONE, FAIL_BATCH, FAIL_RECORD, FAIL_END };
+enum { FAIL_NONE, FAIL_BATCH, FAIL_RECORD, FAIL_END, FAIL_PART };
 
 static int c_xl(void *opaque, const struct mig_xl_header *h)
 {
@@ -375,17 +380,15 @@ static int c_dhdr(void *opaque, const struct mig_domain_header *h)
     return mig_stream_put_domain_header(&c->out, h);
 }
 
-static int c_batch(void *opaque, const uint64_t *pfns, const uint8_t *pages,
-                   uint32_t count)
+/* Check count pfns, point ptrs[i] at each one's page (NULL: none), count
+ * them, and log them when c->log is set. */
+static void take_pages(struct collector *c, const uint64_t *pfns,
+                       const uint8_t *pages, uint32_t count,
+                       const void **ptrs)
 {
-    static const void *ptrs[MIG_MAX_BATCH];
-    struct collector *c = opaque;
     uint32_t i, k = 0;
 
-    if (c->fail_in == FAIL_BATCH)
-        return MIG_EIO;
-    if (c->reenter)
-        c->reenter_rc = mig_stream_dec_feed(c->reenter, "x", 1);
+    ck_assert_uint_ge(count, 1);
     ck_assert_uint_le(count, MIG_MAX_BATCH);
     for (i = 0; i < count; i++) {
         ck_assert(mig_page_type_known(MIG_PFN_WORD_TYPE(pfns[i])));
@@ -394,11 +397,43 @@ static int c_batch(void *opaque, const uint64_t *pfns, const uint8_t *pages,
             ptrs[i] = pages + (size_t)MIG_PAGE_SIZE * k++;
         else
             ptrs[i] = NULL;
+        if (c->log) {
+            OK(mig_wbuf_put_le64(c->log, pfns[i]));
+            if (ptrs[i])
+                OK(mig_wbuf_put_bytes(c->log, ptrs[i], MIG_PAGE_SIZE));
+        }
     }
-    c->batches++;
     c->pfns += count;
     c->data_pages += k;
+}
+
+static int c_batch(void *opaque, const uint64_t *pfns, const uint8_t *pages,
+                   uint32_t count)
+{
+    static const void *ptrs[MIG_MAX_BATCH];
+    struct collector *c = opaque;
+
+    if (c->fail_in == FAIL_BATCH)
+        return MIG_EIO;
+    if (c->reenter)
+        c->reenter_rc = mig_stream_dec_feed(c->reenter, "x", 1);
+    take_pages(c, pfns, pages, count, ptrs);
+    c->batches++;
     return mig_stream_put_page_data(&c->out, pfns, ptrs, count);
+}
+
+/* Streamed pages: counted and logged; the re-encoding lacks PAGE_DATA. */
+static int c_part(void *opaque, const uint64_t *pfns, const uint8_t *pages,
+                  uint32_t count)
+{
+    static const void *ptrs[MIG_MAX_BATCH];
+    struct collector *c = opaque;
+
+    if (c->fail_in == FAIL_PART)
+        return MIG_EIO;
+    take_pages(c, pfns, pages, count, ptrs);
+    c->parts++;
+    return 0;
 }
 
 static int c_rec(void *opaque, uint32_t type, const uint8_t *body,
@@ -442,6 +477,20 @@ static const struct mig_stream_dec_ops collector_ops = {
     .on_end = c_end,
 };
 
+/* The same, pages streamed; on_page_batch is set too, and must not be
+ * called. */
+static const struct mig_stream_dec_ops collector_part_ops = {
+    .on_xl_header = c_xl,
+    .on_libxl_header = c_libxl,
+    .on_libxl_record = c_libxl_rec,
+    .on_image_header = c_ihdr,
+    .on_domain_header = c_dhdr,
+    .on_page_batch = c_batch,
+    .on_record = c_rec,
+    .on_end = c_end,
+    .on_page_part = c_part,
+};
+
 static void collector_init(struct collector *c)
 {
     memset(c, 0, sizeof(*c));
@@ -472,22 +521,31 @@ static int feed_chunked(struct mig_stream_dec *dec, const uint8_t *data,
 }
 
 /* Decode data with the collector; returns the decode result. */
-static int decode_collect(const uint8_t *data, size_t len, size_t chunk,
-                          const struct mig_stream_limits *lim,
-                          struct collector *c)
+static int decode_collect_ops(const uint8_t *data, size_t len, size_t chunk,
+                              const struct mig_stream_limits *lim,
+                              const struct mig_stream_dec_ops *ops,
+                              struct collector *c)
 {
     struct mig_stream_dec *dec = mig_stream_dec_new(lim);
     int rc;
 
     ck_assert_ptr_nonnull(dec);
-    mig_stream_dec_set_ops(dec, &collector_ops, c);
+    mig_stream_dec_set_ops(dec, ops, c);
     rc = feed_chunked(dec, data, len, chunk, 42);
-    if (rc)
+    /* A stream cut short is only incomplete: no error is stored. */
+    if (rc && rc != MIG_EINCOMPLETE) {
         ck_assert_str_ne(mig_stream_dec_error(dec), "");
-    if (rc && rc != MIG_EINCOMPLETE)
         ck_assert_int_eq(mig_stream_dec_errcode(dec), rc);
+    }
     mig_stream_dec_free(dec);
     return rc;
+}
+
+static int decode_collect(const uint8_t *data, size_t len, size_t chunk,
+                          const struct mig_stream_limits *lim,
+                          struct collector *c)
+{
+    return decode_collect_ops(data, len, chunk, lim, &collector_ops, c);
 }
 
 static void check_expect(const struct collector *c, const struct built *bs)
@@ -930,6 +988,60 @@ START_TEST(test_roundtrip_random)
 }
 END_TEST
 
+/* Streamed pages: chunk sizes around a page (0: random). */
+static const size_t sp_chunks[] = { (size_t)-1, 1, 7, 4095, 4096, 4097,
+                                    65536, 0 };
+#define N_SP_CHUNKS (int)(sizeof(sp_chunks) / sizeof(sp_chunks[0]))
+
+START_TEST(test_stream_pages)
+{
+    /* The same pfns and pages, in order, as whole records give, however
+     * the stream is cut; records with no data pages and pfns without data
+     * at either end of a record included. */
+    size_t chunk = sp_chunks[_i];
+    struct build_opts o = base_opts;
+    struct collector whole, part;
+    struct mig_wbuf wlog, plog;
+    struct built bs;
+
+    o.seed = 500 + (uint64_t)_i;
+    o.nbatches = chunk == 1 ? 4 : 12;
+    o.max_count = chunk == 1 ? 6 : 300;
+    o.nr_pages = 1u << 16;
+    o.data_pct = 50;
+    mig_wbuf_init(&bs.wb, NULL);
+    build_stream(&bs, &o);
+    if (chunk == (size_t)-1)
+        chunk = bs.wb.len;
+    mig_wbuf_init(&wlog, NULL);
+    mig_wbuf_init(&plog, NULL);
+    collector_init(&whole);
+    whole.log = &wlog;
+    OK(decode_collect(bs.wb.data, bs.wb.len, bs.wb.len, NULL, &whole));
+    collector_init(&part);
+    part.log = &plog;
+    OK(decode_collect_ops(bs.wb.data, bs.wb.len, chunk, NULL,
+                          &collector_part_ops, &part));
+    ck_assert_uint_eq(part.batches, 0);
+    ck_assert_uint_ge(part.parts, bs.ex.batches);
+    if (chunk < 4096)
+        ck_assert_uint_gt(part.parts, bs.ex.batches);
+    ck_assert_uint_eq(part.pfns, bs.ex.pfns);
+    ck_assert_uint_eq(part.data_pages, bs.ex.data_pages);
+    ck_assert_uint_eq(part.records, bs.ex.records);
+    ck_assert_uint_eq(part.libxl_records, bs.ex.libxl_records);
+    ck_assert_uint_eq(part.xl_ends, 1);
+    ck_assert_uint_gt(wlog.len, 0);
+    ck_assert_uint_eq(plog.len, wlog.len);
+    ck_assert_mem_eq(plog.data, wlog.data, wlog.len);
+    mig_wbuf_fini(&whole.out);
+    mig_wbuf_fini(&part.out);
+    mig_wbuf_fini(&wlog);
+    mig_wbuf_fini(&plog);
+    mig_wbuf_fini(&bs.wb);
+}
+END_TEST
+
 START_TEST(test_order_hvm)
 {
     /* HVM_CONTEXT before HVM_PARAMS, as Xen's saver writes them. */
@@ -1213,10 +1325,13 @@ static void bare_prefix(struct mig_wbuf *wb)
     OK(mig_stream_put_static_data_end(wb));
 }
 
-/* Decode with a counting allocator; returns the rc, peak bytes in *peak. */
-static int decode_counted(const uint8_t *d, size_t len, size_t chunk,
-                          struct mig_stream_limits *lim, size_t *peak,
-                          char *msg, size_t msglen)
+/* Decode with a counting allocator and ops (may be NULL) on c; returns the
+ * rc, peak bytes in *peak. */
+static int decode_counted_ops(const uint8_t *d, size_t len, size_t chunk,
+                              struct mig_stream_limits *lim, size_t *peak,
+                              char *msg, size_t msglen,
+                              const struct mig_stream_dec_ops *ops,
+                              struct collector *c)
 {
     struct mig_allocator a;
     struct talloc t;
@@ -1227,6 +1342,7 @@ static int decode_counted(const uint8_t *d, size_t len, size_t chunk,
     lim->alloc = &a;
     dec = mig_stream_dec_new(lim);
     ck_assert_ptr_nonnull(dec);
+    mig_stream_dec_set_ops(dec, ops, c);
     rc = feed_chunked(dec, d, len, chunk, 1);
     if (msg)
         snprintf(msg, msglen, "%s", mig_stream_dec_error(dec));
@@ -1236,6 +1352,15 @@ static int decode_counted(const uint8_t *d, size_t len, size_t chunk,
     *peak = t.peak;
     lim->alloc = NULL;
     return rc;
+}
+
+/* The same without callbacks. */
+static int decode_counted(const uint8_t *d, size_t len, size_t chunk,
+                          struct mig_stream_limits *lim, size_t *peak,
+                          char *msg, size_t msglen)
+{
+    return decode_counted_ops(d, len, chunk, lim, peak, msg, msglen, NULL,
+                              NULL);
 }
 
 START_TEST(test_rec_length_max)
@@ -1436,7 +1561,8 @@ START_TEST(test_alloc_size)
 {
     /* Full batches of 1024 data pages: the decoder holds at most one
      * record's pages plus its pfns, however the stream is chunked, and
-     * nothing extra when whole records arrive at once. */
+     * nothing extra when whole records arrive at once.  Streaming the
+     * pages, it holds at most one page of them. */
     struct build_opts o = base_opts;
     struct mig_stream_limits lim;
     struct built bs;
@@ -1451,8 +1577,21 @@ START_TEST(test_alloc_size)
     mig_wbuf_init(&bs.wb, NULL);
     build_stream(&bs, &o);
     mig_stream_limits_default(&lim);
+    struct collector c;
+    size_t batch_peak;
+
     OK(decode_counted(bs.wb.data, bs.wb.len, 1000, &lim, &peak, NULL, 0));
     ck_assert_uint_le(peak, batch + MIG_MAX_BATCH * 8 + 4096);
+    batch_peak = peak;
+    collector_init(&c);
+    OK(decode_counted_ops(bs.wb.data, bs.wb.len, 1000, &lim, &peak, NULL, 0,
+                          &collector_part_ops, &c));
+    ck_assert_uint_eq(c.data_pages, bs.ex.data_pages);
+    /* The pfns, a partial pfn unit and a partial page. */
+    ck_assert_uint_le(peak, 2 * MIG_MAX_BATCH * 8 + 2 * MIG_PAGE_SIZE);
+    /* Against whole records (2.5 MB here): two orders of magnitude. */
+    ck_assert_uint_gt(batch_peak, 100 * peak);
+    mig_wbuf_fini(&c.out);
     OK(decode_counted(bs.wb.data, bs.wb.len, bs.wb.len, &lim, &peak, NULL,
                       0));
     ck_assert_uint_le(peak, MIG_MAX_BATCH * 8 + 4096);
@@ -1534,8 +1673,39 @@ END_TEST
  * corrupt
  * ====================================================================== */
 
+/* Decode d whole with pages in records, then in chunks with the pages
+ * streamed: the same result, and the same pfns and pages (on failure, the
+ * streamed ones may go on into the record that failed). */
+static void streamed_agrees(const uint8_t *d, size_t len, size_t chunk,
+                            const struct mig_stream_limits *lim)
+{
+    struct collector whole, part;
+    struct mig_wbuf wlog, plog;
+    int rc;
+
+    mig_wbuf_init(&wlog, NULL);
+    mig_wbuf_init(&plog, NULL);
+    collector_init(&whole);
+    whole.log = &wlog;
+    collector_init(&part);
+    part.log = &plog;
+    rc = decode_collect(d, len, len, lim, &whole);
+    ck_assert_int_eq(decode_collect_ops(d, len, chunk, lim,
+                                        &collector_part_ops, &part), rc);
+    if (rc == 0)
+        ck_assert_uint_eq(plog.len, wlog.len);
+    ck_assert_uint_ge(plog.len, wlog.len);
+    if (wlog.len)
+        ck_assert_mem_eq(plog.data, wlog.data, wlog.len);
+    mig_wbuf_fini(&whole.out);
+    mig_wbuf_fini(&part.out);
+    mig_wbuf_fini(&wlog);
+    mig_wbuf_fini(&plog);
+}
+
 /* Decode a (mutated) stream whole and in 1/13-byte chunks: never crash,
- * same result and same decoded items every way, errors sticky. */
+ * same result and same decoded items every way, errors sticky; streamed
+ * pages agree. */
 static int decode_consistent(const uint8_t *d, size_t len, bool one_byte,
                              const struct mig_stream_limits *lim)
 {
@@ -1577,6 +1747,7 @@ static int decode_consistent(const uint8_t *d, size_t len, bool one_byte,
         mig_stream_dec_free(dec);
     }
     mig_wbuf_fini(&ref.out);
+    streamed_agrees(d, len, 13, lim);
     return ref_rc;
 }
 
@@ -1871,10 +2042,15 @@ START_TEST(test_callback_errors)
         int fail_in;
         int rc;
         const char *msg;
+        const struct mig_stream_dec_ops *ops;
     } t[] = {
-        { FAIL_BATCH, MIG_EIO, "on_page_batch callback failed" },
-        { FAIL_RECORD, MIG_EPROTO, "on_record callback failed" },
-        { FAIL_END, -ENOSPC, "on_end callback failed" },
+        { FAIL_BATCH, MIG_EIO, "on_page_batch callback failed",
+          &collector_ops },
+        { FAIL_RECORD, MIG_EPROTO, "on_record callback failed",
+          &collector_ops },
+        { FAIL_END, -ENOSPC, "on_end callback failed", &collector_ops },
+        { FAIL_PART, MIG_EIO, "on_page_part callback failed",
+          &collector_part_ops },
     };
     size_t i;
 
@@ -1884,7 +2060,7 @@ START_TEST(test_callback_errors)
 
         collector_init(&c);
         c.fail_in = t[i].fail_in;
-        mig_stream_dec_set_ops(dec, &collector_ops, &c);
+        mig_stream_dec_set_ops(dec, t[i].ops, &c);
         ck_assert_int_eq(mig_stream_dec_feed(dec, small.wb.data, small.wb.len),
                          t[i].rc);
         ck_assert_ptr_nonnull(strstr(mig_stream_dec_error(dec), t[i].msg));
@@ -1993,6 +2169,7 @@ Suite *stream_suite(void)
     tcase_add_test(core, test_wbuf);
     tcase_add_loop_test(core, test_roundtrip, 0, N_RT_LAYERS * N_RT_CHUNKS);
     tcase_add_loop_test(core, test_roundtrip_random, 0, 4);
+    tcase_add_loop_test(core, test_stream_pages, 0, N_SP_CHUNKS);
     tcase_add_test(core, test_order_hvm);
     tcase_add_test(core, test_feed_some_trailing);
     tcase_add_test(core, test_no_ops);

@@ -34,6 +34,7 @@
 #define GEN_MASK        ((1ULL << 56) - 1)
 #define STAMP_SLOTS     510U
 #define MAX_STEP_S      0.1     /* a late vCPU never catches up more */
+#define MAX_STEP_WRITES 65536.0 /* writes per step at most (~1-3 ms) */
 #define SPEC_BUF        4096U
 #define GEN_STATE_FIXED 16U     /* seed, nvcpus, state size */
 #define STAMP_STRIPES   256U    /* stamp locks, by pfn */
@@ -57,6 +58,7 @@ struct emu {
     double step_s;
     uint64_t seed;              /* generator i uses seed + i */
     struct sim_workload *wl;    /* owned */
+    double peak_Bps;            /* wl's highest write rate (make_gens) */
     _Atomic uint64_t *dirty;    /* mig_bitmap_words(npages) words */
     uint64_t *landed;           /* receiver: pages write_page stored; the
                                    others still hold the mapping's zeros */
@@ -174,6 +176,21 @@ static bool park(struct emu *e)
     return stop;
 }
 
+/*
+ * The longest step a vCPU may take: MAX_STEP_S, or less when the workload
+ * at its peak rate would make more than MAX_STEP_WRITES writes in it.  A
+ * spec may ask for more than the emulator can write (up to 1 PB/s): such a
+ * guest writes as fast as it can, and still sees a pause or a stop between
+ * two steps instead of after seconds of writes.
+ */
+static double step_cap_s(const struct emu *e)
+{
+    double per_s = e->peak_Bps * vcpu_scale(e) / MIG_PAGE_SIZE;
+
+    return per_s > MAX_STEP_WRITES / MAX_STEP_S ? MAX_STEP_WRITES / per_s
+                                                : MAX_STEP_S;
+}
+
 static void *vcpu_main(void *arg)
 {
     struct emu_vcpu *v = arg;
@@ -192,11 +209,35 @@ static void *vcpu_main(void *arg)
         }
         nap(e, e->step_s);
         t = now_s();
-        dt = fmin(t - last, MAX_STEP_S);
+        dt = fmin(t - last, step_cap_s(e));
         last = t;
         sim_wgen_advance(v->gen, dt, vcpu_scale(e), stamp, v);
     }
     return NULL;
+}
+
+/* Highest write rate of wl in bytes/s: its rate, its fastest phase, or
+ * its busiest trace interval. */
+static double peak_rate(const struct sim_workload *wl)
+{
+    double peak = 0;
+
+    if (!wl)
+        return 0;
+    if (wl->kind == SIM_WL_PHASED) {
+        for (size_t i = 0; i < wl->nphases; i++)
+            peak = fmax(peak, peak_rate(wl->phases[i].model));
+        return peak;
+    }
+    if (wl->kind == SIM_WL_TRACE) {
+        const struct sim_trace *t = wl->trace;
+
+        for (size_t i = 0; i < t->nintervals; i++)
+            peak = fmax(peak, (double)(t->off[i + 1] - t->off[i]) *
+                                  MIG_PAGE_SIZE / t->interval_s);
+        return peak;
+    }
+    return wl->rate;
 }
 
 /* (Re)create every generator at time 0 with seed + i. */
@@ -211,6 +252,7 @@ static int make_gens(struct emu *e, uint64_t seed)
         e->vcpu[i].gen = g;
     }
     e->seed = seed;
+    e->peak_Bps = peak_rate(e->wl);
     return 0;
 }
 

@@ -589,46 +589,62 @@ bool sim_scenario_flag_is_boolean(const char *flag)
     return false;
 }
 
-int sim_scenario_load_with(struct sim_scenario *sc, const char *path,
-                           sim_ini_set_fn *set, void *target, char *err,
-                           size_t errlen)
+int sim_scenario_load_stream_with(struct sim_scenario *sc, FILE *f,
+                                  const char *path, sim_ini_set_fn *set,
+                                  void *target, char *err, size_t errlen)
 {
-    struct ini_reader r = { .set = set, .target = target, .path = path,
-                            .err = err, .errlen = errlen };
-    int line, rc = 0;
+    struct ini_reader r = { .f = f, .set = set, .target = target,
+                            .path = path, .err = err, .errlen = errlen };
+    int line;
 
-    r.f = fopen(path, "r");
-    if (!r.f) {
-        rc = -errno;
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return rc;
-    }
     free(sc->basedir);
     sc->basedir = dir_of(path);
     if (!sc->name)
         sc->name = stem_of(path);
     if (!sc->basedir || !sc->name) {
-        rc = MIG_ENOMEM;
         snprintf(err, errlen, "%s: out of memory", path);
-        goto out_close;
+        return MIG_ENOMEM;
     }
     /* inih goes on after a syntax error; report whichever came first. */
     sc->loading = true;
     line = ini_parse_stream(read_line, &r, on_key, &r);
     sc->loading = false;
     if (line == -2) {
-        rc = MIG_ENOMEM;
         snprintf(err, errlen, "%s: out of memory", path);
-    } else if (r.rc && (line <= 0 || r.err_line <= line)) {
-        rc = r.rc;
-    } else if (line > 0) {
-        rc = MIG_EINVAL;
+        return MIG_ENOMEM;
+    }
+    if (r.rc && (line <= 0 || r.err_line <= line))
+        return r.rc;
+    if (line > 0) {
         snprintf(err, errlen,
                  "%s:%d: syntax error (expected [section] or key = value)",
                  path, line);
+        return MIG_EINVAL;
     }
-out_close:
-    fclose(r.f);
+    return 0;
+}
+
+int sim_scenario_load_stream(struct sim_scenario *sc, FILE *f,
+                             const char *path, char *err, size_t errlen)
+{
+    return sim_scenario_load_stream_with(sc, f, path, set_scenario, sc, err,
+                                         errlen);
+}
+
+int sim_scenario_load_with(struct sim_scenario *sc, const char *path,
+                           sim_ini_set_fn *set, void *target, char *err,
+                           size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    int rc;
+
+    if (!f) {
+        rc = -errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return rc;
+    }
+    rc = sim_scenario_load_stream_with(sc, f, path, set, target, err, errlen);
+    fclose(f);
     return rc;
 }
 

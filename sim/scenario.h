@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "engine.h"
 
@@ -111,6 +112,18 @@ bool sim_scenario_is_set(const struct sim_scenario *sc, const char *section,
 int sim_scenario_set_default(struct sim_scenario *sc, const char *section,
                              const char *key, const char *value, char *err,
                              size_t errlen);
+
+/*
+ * sim_scenario_load() and sim_scenario_load_with() on an open stream (a
+ * memory buffer through fmemopen, a pipe): path names it in messages and
+ * gives the base directory and the default name.  Same errors, except that
+ * the stream is neither opened nor closed here.
+ */
+int sim_scenario_load_stream(struct sim_scenario *sc, FILE *f,
+                             const char *path, char *err, size_t errlen);
+int sim_scenario_load_stream_with(struct sim_scenario *sc, FILE *f,
+                                  const char *path, sim_ini_set_fn *set,
+                                  void *target, char *err, size_t errlen);
 
 /* Whether the command-line flag (without "--") takes no value. */
 bool sim_scenario_flag_is_boolean(const char *flag);

@@ -28,6 +28,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <math.h>
 #include <stdarg.h>
@@ -36,6 +37,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "mig_err.h"
 #include "units.h"
@@ -490,8 +493,9 @@ static int load_trace(const char *path, const char *basedir,
     struct sim_trace *t;
     char *full = NULL;
     const char *open_path = path;
+    struct stat st;
     FILE *f;
-    int rc;
+    int fd, rc;
 
     *out = NULL;
     if (basedir && *basedir && path[0] != '/') {
@@ -503,9 +507,20 @@ static int load_trace(const char *path, const char *basedir,
         snprintf(full, l, "%s/%s", basedir, path);
         open_path = full;
     }
-    f = fopen(open_path, "r");
+    /* Regular files only: a spec can come from a migration stream, and a
+     * device (/dev/zero) would be read forever, a FIFO block the open. */
+    fd = open(open_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
+        close(fd);
+        seterr(err, errlen, "trace: '%s' is not a regular file", open_path);
+        rc = MIG_EINVAL;
+        goto out_free_full;
+    }
+    f = fd >= 0 ? fdopen(fd, "r") : NULL;
     if (!f) {
         rc = -errno;
+        if (fd >= 0)
+            close(fd);
         seterr(err, errlen, "trace: cannot open '%s': %s", open_path,
                mig_strerror(rc));
         goto out_free_full;

@@ -353,15 +353,17 @@ static void count_retx(const struct mig_pcap_flow *f,
 }
 
 /* Bytes of miglab's authentication reply (ref/auth.h: magic, nonce, MAC)
- * that open the sender's direction before the xl stream, or 0. */
+ * that open the sender's direction before the xl stream, or 0; never more
+ * than the capture holds. */
 static uint64_t auth_prefix(const struct mig_pcap_dir *d)
 {
+    uint64_t len = MIG_AUTH_MAGIC_LEN + MIG_AUTH_NONCE_LEN + MIG_AUTH_MAC_LEN;
     uint8_t head[MIG_AUTH_MAGIC_LEN];
 
     if (mig_pcap_dir_copy(d, 0, head, sizeof(head)) != sizeof(head) ||
         memcmp(head, MIG_AUTH_MAGIC, MIG_AUTH_MAGIC_LEN))
         return 0;
-    return MIG_AUTH_MAGIC_LEN + MIG_AUTH_NONCE_LEN + MIG_AUTH_MAC_LEN;
+    return len < d->stream_len ? len : d->stream_len;
 }
 
 int mig_pcap_timeline_build(const struct mig_pcap_flow *flow,

@@ -12,29 +12,17 @@
  * stream order and do not overlap, and the per-pass retransmission counts
  * never exceed the total.  Any violation traps.
  *
- * Build and run (`make fuzz` does this; seeds in tests/data/pcap/):
- *   clang -std=c11 -D_DEFAULT_SOURCE -g -O1 \
- *       -fsanitize=fuzzer,address,undefined -Iref -Itools \
- *       tests/fuzz/fuzz_pcap.c tools/pcap_flow.c tools/pcap_timeline.c \
- *       ref/buf.c ref/stream_*.c ref/mig_err.c -lpcap -o build/fuzz_pcap
- *   mkdir -p build/fuzz-corpus-pcap
- *   build/fuzz_pcap -max_total_time=60 build/fuzz-corpus-pcap tests/data/pcap/
+ * Run: make fuzz FUZZ_TARGETS=pcap (docs/fuzzing.md); seeds in
+ * tests/fuzz/corpus/pcap/.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "mig_err.h"
 #include "pcap_flow.h"
 #include "pcap_timeline.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                     \
-    do {                                                                \
-        if (!(cond))                                                    \
-            __builtin_trap();                                           \
-    } while (0)
 
 static void check_dir(const struct mig_pcap_dir *d)
 {

@@ -11,14 +11,8 @@
  * parsed as a distribution of each unit; a parsed distribution must draw
  * values inside its unit's range.  Any violation traps.
  *
- * Build and run:
- *   clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
- *       -fsanitize=fuzzer,address,undefined -Iref -Isim \
- *       tests/fuzz/fuzz_plan.c sim/[a-z]*.c ref/mig_err.c ref/policy.c \
- *       -linih -ljson-c -lm -lpthread -o build/fuzz_plan
- *   mkdir -p build/fuzz-plan-corpus
- *   build/fuzz_plan -max_total_time=60 build/fuzz-plan-corpus
- * Seed it with an inventory (docs/plan.md) and a few distribution lines.
+ * Run: make fuzz FUZZ_TARGETS=plan (docs/fuzzing.md); seeds in
+ * tests/fuzz/corpus/plan/.
  */
 #include <math.h>
 #include <stddef.h>
@@ -27,17 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "dist.h"
 #include "fleet.h"
 #include "units.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                     \
-    do {                                                                \
-        if (!(cond))                                                    \
-            __builtin_trap();                                           \
-    } while (0)
 
 static void fuzz_inventory(const uint8_t *data, size_t size)
 {

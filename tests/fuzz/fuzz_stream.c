@@ -16,30 +16,17 @@
  * (encode(decode(x)) is a fixed point).  Callbacks read every byte they are
  * handed so ASan checks the pointers.  Any disagreement traps.
  *
- * Build and run (see docs/stream-format.md):
- *   clang -std=c11 -D_DEFAULT_SOURCE -g -O1 \
- *       -fsanitize=fuzzer,address,undefined -Iref \
- *       tests/fuzz/fuzz_stream.c ref/buf.c ref/stream_*.c ref/mig_err.c \
- *       -o build/fuzz_stream
- *   mkdir -p build/fuzz-corpus
- *   build/fuzz_stream -max_total_time=60 build/fuzz-corpus tests/data/streams/
- * (the first directory receives new inputs; keep it out of the source tree)
+ * Run: make fuzz FUZZ_TARGETS=stream (docs/fuzzing.md); seeds in
+ * tests/fuzz/corpus/stream/.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "buf.h"
 #include "stream.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                     \
-    do {                                                                \
-        if (!(cond))                                                    \
-            __builtin_trap();                                           \
-    } while (0)
 
 /* Re-encodes what it is told, like the unit tests' collector. */
 struct sink {

@@ -159,6 +159,35 @@ START_TEST(test_pause_stable)
 }
 END_TEST
 
+/*
+ * A spec may ask for far more than the emulator can write (up to 1 PB/s).
+ * The vCPUs then write as fast as they can, and a suspend or a destroy
+ * still takes effect between two short steps.  Found by fuzz_host: a vCPU
+ * used to take a whole 0.1 s step of ~6e9 writes before looking at the
+ * pause flag, so suspend and destroy hung for ~30 s (past this TCase's
+ * timeout, which is what fails here without the fix).
+ */
+START_TEST(test_absurd_rate_still_stops)
+{
+    struct mig_guest *g = new_guest(1 << 20, 2, "uniform:rate=1PB/s", 3);
+    uint64_t w1;
+
+    ck_assert_int_eq(g->ops->start(g), 0);
+    for (int i = 0; i < 2000 && mig_guest_emu_writes(g) < 1000; i++)
+        sleep_ms(5);
+    ck_assert_uint_ge(mig_guest_emu_writes(g), 1000);
+    ck_assert_int_eq(g->ops->suspend(g), 0);
+    w1 = mig_guest_emu_writes(g);
+    sleep_ms(20);
+    ck_assert_uint_eq(mig_guest_emu_writes(g), w1);
+    ck_assert_int_eq(g->ops->resume(g), 0);
+    for (int i = 0; i < 2000 && mig_guest_emu_writes(g) == w1; i++)
+        sleep_ms(5);
+    ck_assert_uint_gt(mig_guest_emu_writes(g), w1);
+    mig_guest_free(g);              /* destroyed while writing */
+}
+END_TEST
+
 /* Dirty counts of the generators vs the closed form. */
 static const struct {
     const char *spec;
@@ -504,6 +533,7 @@ static Suite *guest_emu_suite(void)
     tcase_add_test(core, test_state_round_trip);
     tcase_add_test(limits, test_bad_config);
     tcase_add_test(limits, test_admission_and_misuse);
+    tcase_add_test(limits, test_absurd_rate_still_stops);
     tcase_add_loop_test(core, test_wgen_state_round_trip, 0,
                         sizeof(gen_specs) / sizeof(gen_specs[0]));
     tcase_add_test(corrupt, test_bad_workload_records);

@@ -856,6 +856,41 @@ START_TEST(test_auth_prefix)
 }
 END_TEST
 
+/* A capture that ends inside the sender's authentication reply has no
+ * stream: the timeline consumed what was captured, never more (found by
+ * fuzz_pcap: stream_bytes was the reply's full length, past the capture). */
+START_TEST(test_auth_prefix_truncated)
+{
+    uint8_t reply[MIG_AUTH_MAGIC_LEN + 4];
+    struct conv c;
+    struct capw w;
+    struct mig_pcap_flow *f;
+    struct mig_pcap_timeline tl;
+
+    memset(&c, 0, sizeof(c));
+    mig_wbuf_init(&c.stream, NULL);
+    mig_wbuf_init(&c.rs, NULL);
+    c.next[0] = 7;
+    c.next[1] = 7 ^ 0x5a5a5a5aU;
+    conv_add(&c, 0, c.next[0]++, F_SYN, NULL, 0);
+    conv_add(&c, 1, c.next[1]++, F_SYN | F_ACK, NULL, 0);
+    conv_add(&c, 0, c.next[0], F_ACK, NULL, 0);
+    memset(reply, 'X', sizeof(reply));
+    memcpy(reply, MIG_AUTH_MAGIC, MIG_AUTH_MAGIC_LEN);
+    conv_send(&c, 0, reply, sizeof(reply));
+    write_capture(&w, &c, &links[0]);
+    f = read_ok(w.path, 0);
+    ck_assert_uint_eq(f->dir[0].stream_len, sizeof(reply));
+    ck_assert_int_eq(mig_pcap_timeline_build(f, &tl), 0);
+    ck_assert_uint_le(tl.stream_bytes, f->dir[0].stream_len);
+    ck_assert_uint_eq(tl.npasses, 0);
+    mig_pcap_timeline_clear(&tl);
+    mig_pcap_flow_free(f);
+    unlink(w.path);
+    conv_free(&c);
+}
+END_TEST
+
 /* A capture on "any" with Linux cooked v2 sees every packet on two
  * interfaces: only the first interface's copies count, so there are no
  * false retransmissions. */
@@ -1439,6 +1474,7 @@ static Suite *pcap_suite(void)
     tcase_add_test(core, test_flow_choice);
     tcase_add_test(core, test_handshake_times);
     tcase_add_test(core, test_auth_prefix);
+    tcase_add_test(core, test_auth_prefix_truncated);
     tcase_add_test(core, test_from_memory);
     tcase_add_test(core, test_sample_golden);
     tcase_add_test(core, test_sll2_any);

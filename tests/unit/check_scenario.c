@@ -230,6 +230,42 @@ START_TEST(test_validate_whole)
 }
 END_TEST
 
+/* The stream entry point (fuzzers read from memory): same keys, same
+ * messages, named by the path it is given. */
+START_TEST(test_load_stream)
+{
+    static const char good[] = "[scenario]\nname = mem\n[guest]\n"
+                               "memory = 2G\nworkload = uniform:rate=1MB/s\n";
+    static const char bad[] = "[guest]\nmemory = 2G\n\nmemory = 4X\n";
+    struct sim_scenario sc;
+    char err[400] = "";
+    FILE *f;
+
+    f = fmemopen((void *)good, strlen(good), "r");
+    ck_assert_ptr_nonnull(f);
+    sim_scenario_init(&sc);
+    ck_assert_int_eq(sim_scenario_load_stream(&sc, f, "/virtual/dir/m.ini",
+                                              err, sizeof(err)), 0);
+    fclose(f);
+    ck_assert_str_eq(sc.name, "mem");
+    ck_assert_str_eq(sc.basedir, "/virtual/dir");
+    ck_assert_uint_eq(sc.cfg.mem_bytes, 2ULL << 30);
+    ck_assert_ptr_nonnull(sc.workload);
+    sim_scenario_free(&sc);
+
+    f = fmemopen((void *)bad, strlen(bad), "r");
+    ck_assert_ptr_nonnull(f);
+    sim_scenario_init(&sc);
+    ck_assert_int_eq(sim_scenario_load_stream(&sc, f, "m.ini", err,
+                                              sizeof(err)), MIG_EINVAL);
+    fclose(f);
+    ck_assert_msg(strncmp(err, "m.ini:4: ", 9) == 0, "%s", err);
+    ck_assert_str_eq(sc.name, "m");
+    ck_assert_str_eq(sc.basedir, ".");
+    sim_scenario_free(&sc);
+}
+END_TEST
+
 static Suite *scenario_suite(void)
 {
     Suite *s = suite_create("scenario");
@@ -243,6 +279,7 @@ static Suite *scenario_suite(void)
     tcase_add_test(core, test_full_file);
     tcase_add_test(core, test_flags_are_keys);
     tcase_add_test(core, test_expect_check);
+    tcase_add_test(core, test_load_stream);
     tcase_add_test(limits, test_missing_file);
     tcase_add_test(limits, test_validate_whole);
     tcase_add_loop_test(corrupt, test_bad_file, 0,

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mig_err.h"
@@ -928,6 +929,32 @@ START_TEST(test_bad_trace)
 }
 END_TEST
 
+/*
+ * A trace must be a regular file: specs reach the host daemon in migration
+ * streams (MIGLAB_WORKLOAD), so "trace:/dev/zero" used to read without end
+ * and a FIFO to block the open for ever (found reviewing fuzz_receive).
+ */
+START_TEST(test_trace_not_regular)
+{
+    static const char *const specs[] = { "trace:fifo", "trace:/dev/zero",
+                                         "trace:." };
+    char path[128], err[256];
+    struct sim_workload *wl = NULL;
+
+    snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+        err[0] = '\0';
+        ck_assert_int_eq(sim_workload_parse(specs[i], tmpdir, &wl, err,
+                                            sizeof(err)), MIG_EINVAL);
+        ck_assert_ptr_null(wl);
+        ck_assert_msg(strstr(err, "not a regular file") != NULL, "%s: %s",
+                      specs[i], err);
+    }
+    ck_assert_int_eq(unlink(path), 0);
+}
+END_TEST
+
 /* Good oddities: comments, CRLF, blanks, duplicates, big ranges. */
 START_TEST(test_trace_lenient)
 {
@@ -1148,6 +1175,7 @@ static Suite *workload_suite(void)
     n = (int)(sizeof(bad_traces) / sizeof(bad_traces[0]));
     tcase_add_checked_fixture(corrupt, tmpdir_setup, tmpdir_teardown);
     tcase_add_loop_test(corrupt, test_bad_trace, 0, n);
+    tcase_add_test(corrupt, test_trace_not_regular);
     tcase_add_test(corrupt, test_trace_lenient);
     tcase_add_test(corrupt, test_fuzz_specs);
     tcase_add_test(corrupt, test_fuzz_trace);

@@ -36,7 +36,8 @@
 #define TB_LAN_H2 "10.77.0.2"
 #define TB_LAN_CL "10.77.0.3"
 #define TB_MTU 1500u
-#define TB_TXQUEUELEN "10000"           /* facts: TUN queue overruns */
+#define TB_TXQUEUE_MIN 64               /* packets: mig0's txqueuelen is the
+                                           direction's queue, at least this */
 
 enum tb_host { TB_H1, TB_H2, TB_CL, TB_NHOSTS };
 

@@ -402,7 +402,7 @@ static int build_mig_link(const struct tb_config *c, struct step_err *e)
 {
     static const char *const mig_addr[2] = { TB_MIG_H1 "/24",
                                              TB_MIG_H2 "/24" };
-    char ns[2][64], mtu[16];
+    char ns[2][64], mtu[16], txq[32];
     int rc;
 
     for (int h = 0; h < 2; h++)
@@ -426,8 +426,16 @@ static int build_mig_link(const struct tb_config *c, struct step_err *e)
         snprintf(key, sizeof(key), "net.ipv6.conf.%s.disable_ipv6",
                  TB_MIG_DEV);
         testbed_ns_sysctl(ns[h], key, "1");
+        /* The sender's TUN ring is a second bottleneck buffer whenever the
+         * relay falls behind (TUN orphans its packets, so TCP Small Queues
+         * does not hold the sender back): at most the queue as well. */
+        double pkts = ceil(c->dir[h].queue_bytes / TB_MTU);
+
         rc = stepv(e, "ip", "-n", ns[h], "link", "set", TB_MIG_DEV, "mtu", mtu,
-                   "txqueuelen", TB_TXQUEUELEN, "up", (char *)NULL);
+                   "txqueuelen", num(txq, sizeof(txq),
+                                     pkts < TB_TXQUEUE_MIN ? TB_TXQUEUE_MIN
+                                                           : pkts, 0, ""),
+                   "up", (char *)NULL);
         if (rc)
             return rc;
         rc = stepv(e, "ip", "-n", ns[h], "addr", "add", mig_addr[h],

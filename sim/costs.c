@@ -20,7 +20,7 @@ void sim_costs_defaults(struct sim_costs *c)
         .setup_rtts = 2.0,
         .handshake_rtts = 1.0,
         .copy_rate_Bps = 0,
-        .pause_backlog_bytes = 0,
+        .pause_backlog_bytes = SIM_PAUSE_BACKLOG_MODEL,
     };
 }
 

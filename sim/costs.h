@@ -38,9 +38,14 @@ struct sim_costs {
     uint64_t pause_backlog_bytes;   /* bytes of the live passes still
                                        queued (socket, link) when the guest
                                        pauses; at most what the live passes
-                                       sent, drained inside the downtime
-                                       (0; measured by miglab calibrate) */
+                                       sent, drained inside the downtime;
+                                       SIM_PAUSE_BACKLOG_MODEL: the link's
+                                       standing queue (sim/net.h), else
+                                       measured by miglab calibrate */
 };
+
+/* costs.pause_backlog_bytes: not measured, modelled from the link. */
+#define SIM_PAUSE_BACKLOG_MODEL UINT64_MAX
 
 void sim_costs_defaults(struct sim_costs *c);
 

@@ -160,6 +160,13 @@ int sim_config_validate(const struct sim_config *c, char *err, size_t errlen)
     return MIG_EINVAL;
 }
 
+uint64_t sim_config_pause_backlog(const struct sim_config *c)
+{
+    return c->costs.pause_backlog_bytes == SIM_PAUSE_BACKLOG_MODEL
+               ? sim_link_standing_queue_bytes(&c->link)
+               : c->costs.pause_backlog_bytes;
+}
+
 void sim_result_init(struct sim_result *r)
 {
     memset(r, 0, sizeof(*r));
@@ -214,8 +221,8 @@ static int finish(const struct sim_config *cfg, struct sim_result *r,
      * inside the downtime, and the pause begins that much earlier
      * (docs/calibrate.md). */
     uint64_t live = r->bytes_sent - c->stream_header_bytes;
-    double queued_s = (double)(live < c->pause_backlog_bytes
-                                   ? live : c->pause_backlog_bytes) /
+    uint64_t backlog = sim_config_pause_backlog(cfg);
+    double queued_s = (double)(live < backlog ? live : backlog) /
                       r->transfer_Bps;
     struct sim_pass *p = add_pass(r);
 

@@ -121,6 +121,10 @@ void sim_config_defaults(struct sim_config *c);
 /* 0, or MIG_EINVAL with one line in err naming the bad field. */
 int sim_config_validate(const struct sim_config *c, char *err, size_t errlen);
 
+/* Bytes still queued when the guest pauses: costs.pause_backlog_bytes, or
+ * with SIM_PAUSE_BACKLOG_MODEL the link's standing queue (docs/model.md). */
+uint64_t sim_config_pause_backlog(const struct sim_config *c);
+
 void sim_result_init(struct sim_result *r);
 /* Frees the pass array; r can be reused after sim_result_init(). */
 void sim_result_clear(struct sim_result *r);

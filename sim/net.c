@@ -52,6 +52,47 @@ void sim_link_defaults(struct sim_link *l)
     l->cc = SIM_CC_CUBIC;
     l->window_bytes = NET_DEFAULT_WINDOW_BYTES;
     l->goodput_Bps = 0.0;
+    l->queue_s = 0.0;
+    l->queue_bytes = 0;
+}
+
+uint64_t sim_queue_default_bytes(double rate_bps, double rtt_s)
+{
+    double q = rate_bps / 8 * fmax(rtt_s, SIM_QUEUE_MIN_S);
+
+    return q > SIM_QUEUE_MIN_BYTES ? (uint64_t)llround(q)
+                                   : SIM_QUEUE_MIN_BYTES;
+}
+
+uint64_t sim_link_queue_bytes(const struct sim_link *l)
+{
+    double q;
+
+    if (l->queue_bytes > 0)
+        return l->queue_bytes;
+    if (l->queue_s > 0) {
+        q = l->bandwidth_bps / 8 * l->queue_s;
+        return q > SIM_QUEUE_MIN_BYTES ? (uint64_t)llround(q)
+                                       : SIM_QUEUE_MIN_BYTES;
+    }
+    return sim_queue_default_bytes(l->bandwidth_bps, l->rtt_s);
+}
+
+uint64_t sim_link_standing_queue_bytes(const struct sim_link *l)
+{
+    double fill = l->cc == SIM_CC_BBR ? SIM_FILL_BBR
+                : l->cc == SIM_CC_RENO ? SIM_FILL_RENO : SIM_FILL_CUBIC;
+    double q, bdp;
+
+    if (!(l->bandwidth_bps > 0))
+        return 0;
+    q = fill * (double)sim_link_queue_bytes(l);
+    /* A window cap below BDP + queue keeps the queue from filling. */
+    if (l->window_bytes > 0) {
+        bdp = l->bandwidth_bps / 8 * l->rtt_s;
+        q = fmin(q, fmax(0.0, (double)l->window_bytes - bdp));
+    }
+    return (uint64_t)llround(q);
 }
 
 /* True when t is a time in [0, NET_TIME_MAX_S]; false for NaN. */
@@ -69,7 +110,7 @@ int sim_link_validate(const struct sim_link *l)
         return MIG_EINVAL;
     if (!(l->goodput_Bps >= 0.0) || !isfinite(l->goodput_Bps))
         return MIG_EINVAL;
-    if (!time_ok(l->rtt_s) || !time_ok(l->jitter_s))
+    if (!time_ok(l->rtt_s) || !time_ok(l->jitter_s) || !time_ok(l->queue_s))
         return MIG_EINVAL;
     if (!(l->loss >= 0.0 && l->loss < 1.0))
         return MIG_EINVAL;

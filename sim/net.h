@@ -40,6 +40,9 @@ struct sim_link {
     double goodput_Bps;     /* measured goodput of one stream on this link
                                (a host profile, docs/calibrate.md); when
                                > 0 it replaces the model's minimum */
+    double queue_s;         /* bottleneck queue as a time at bandwidth_bps,
+                               or 0 (then queue_bytes, else the default) */
+    uint64_t queue_bytes;   /* bottleneck queue in bytes, or 0 */
 };
 
 /* Which term of the minimum limited the goodput. */
@@ -80,6 +83,33 @@ void sim_link_goodput(const struct sim_link *l, struct sim_goodput *out);
  * message: half an RTT of propagation plus its serialisation at goodput. */
 double sim_link_message_time(const struct sim_link *l,
                              const struct sim_goodput *g, uint64_t bytes);
+
+/*
+ * The bottleneck queue (docs/scenario-format.md, [network] queue): a
+ * realistic buffer by default, the largest of one bandwidth-delay product,
+ * SIM_QUEUE_MIN_S at the rate and SIM_QUEUE_MIN_BYTES.  rate_bps 0
+ * (unlimited) has no bottleneck: the floor only.
+ */
+#define SIM_QUEUE_MIN_S 0.010
+#define SIM_QUEUE_MIN_BYTES 65536u
+uint64_t sim_queue_default_bytes(double rate_bps, double rtt_s);
+/* The link's queue in bytes: queue_bytes, queue_s at the bandwidth, or the
+ * default above. */
+uint64_t sim_link_queue_bytes(const struct sim_link *l);
+
+/*
+ * Bytes of a bulk stream standing in the bottleneck queue at a random
+ * instant (the uncalibrated pause backlog, docs/model.md): loss-based
+ * congestion control fills the buffer and backs off by its beta, so the
+ * standing queue averages SIM_FILL_CUBIC (cubic: back to 0.7, most of the
+ * time near the top) or SIM_FILL_RENO (reno: halves, a linear ramp) of it;
+ * bbr paces at the bottleneck rate and keeps it near empty (SIM_FILL_BBR).
+ * 0 on an unlimited link (no bottleneck).
+ */
+#define SIM_FILL_CUBIC 0.75
+#define SIM_FILL_RENO 0.5
+#define SIM_FILL_BBR 0.05
+uint64_t sim_link_standing_queue_bytes(const struct sim_link *l);
 
 int sim_cc_parse(const char *name, enum sim_cc *out);
 const char *sim_cc_name(enum sim_cc cc);

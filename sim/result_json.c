@@ -146,6 +146,7 @@ struct json_object *sim_scenario_to_json(const struct sim_scenario *sc)
     sim_json_put_str(net, "cc", sim_cc_name(c->link.cc));
     sim_json_put_u64(net, "window_bytes", c->link.window_bytes);
     sim_json_put_num(net, "goodput_Bps", c->link.goodput_Bps);
+    sim_json_put_u64(net, "queue_bytes", sim_link_queue_bytes(&c->link));
     json_object_object_add(o, "network", net);
 
     sim_json_put_str(mig, "mode", sim_mode_name(c->mode));
@@ -169,7 +170,7 @@ struct json_object *sim_scenario_to_json(const struct sim_scenario *sc)
     sim_json_put_num(costs, "handshake_rtts", c->costs.handshake_rtts);
     sim_json_put_num(costs, "copy_rate_Bps", c->costs.copy_rate_Bps);
     sim_json_put_u64(costs, "pause_backlog_bytes",
-                     c->costs.pause_backlog_bytes);
+                     sim_config_pause_backlog(c));
     json_object_object_add(o, "costs", costs);
     return o;
 }

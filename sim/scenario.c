@@ -25,6 +25,7 @@ enum vtype {
     V_BITRATE,      /* double bits/s */
     V_BYTERATE,     /* double bytes/s */
     V_TIME,         /* double seconds */
+    V_QUEUE,        /* link.queue_s (a time) or link.queue_bytes (a size) */
     V_FRACTION,     /* double 0..1 */
     V_DOUBLE,       /* double >= 0 */
     V_UINT,         /* unsigned, in [min, max] */
@@ -84,6 +85,9 @@ static const struct setting settings[] = {
     { { "network", "goodput", "goodput",
         "RATE measured stream goodput, 0 = the link model (0)", false },
       V_BYTERATE, CFG(link.goodput_Bps), 0, 0, -1 },
+    { { "network", "queue", "queue",
+        "TIME at the bandwidth or SIZE: bottleneck buffer (max(BDP, 10ms, "
+        "64K))", false }, V_QUEUE, 0, 0, 0, -1 },
 
     { { "migration", "mode", "mode", "live|cold (live)", false },
       V_MODE, CFG(mode), 0, 0, -1 },
@@ -133,7 +137,8 @@ static const struct setting settings[] = {
     { { "costs", "handshake_rtts", "handshake-rtts", "N round trips (1)",
         false }, V_DOUBLE, CFG(costs.handshake_rtts), 0, 0, -1 },
     { { "costs", "pause_backlog", "pause-backlog",
-        "SIZE of the live passes still queued at the pause (0)", false },
+        "SIZE of the live passes still queued at the pause (model)",
+        false },
       V_SIZE, CFG(costs.pause_backlog_bytes), 0, 0, -1 },
     { { "costs", "copy_rate", "copy-rate", "RATE sender CPU cap (none)",
         false }, V_BYTERATE, CFG(costs.copy_rate_Bps), 0, 0, -1 },
@@ -335,6 +340,26 @@ static int set_value(struct sim_scenario *sc, const struct setting *s,
             return BAD("bad time '%s' (e.g. 5ms, 0.5ms, 2s)", v);
         *(double *)p = d;
         return 0;
+    case V_QUEUE: {
+        /* A time has a unit ending in s (10ms, 0.5s); anything else, a
+         * bare number included, is a size in bytes. */
+        size_t len = strlen(v);
+
+        if (len && (v[len - 1] == 's' || v[len - 1] == 'S')) {
+            if (sim_parse_time(v, &d) || !(d > 0 && d <= 10))
+                return BAD("bad queue '%s' (a time at the bandwidth in "
+                           "(0, 10s], e.g. 10ms)", v);
+            sc->cfg.link.queue_s = d;
+            sc->cfg.link.queue_bytes = 0;
+            return 0;
+        }
+        if (sim_parse_size(v, &u) || u < 1500)
+            return BAD("bad queue '%s' (a size of at least one packet, "
+                       "e.g. 256K, or a time, e.g. 10ms)", v);
+        sc->cfg.link.queue_bytes = u;
+        sc->cfg.link.queue_s = 0;
+        return 0;
+    }
     case V_FRACTION:
         if (sim_parse_fraction(v, &d))
             return BAD("bad fraction '%s' (e.g. 1e-4, 0.01, 1%%; 0..1)", v);

@@ -156,6 +156,7 @@ static int predict_bare(const struct sim_scenario *idle, enum sim_mode mode,
     cfg.costs.unpause_s = c->unpause_s;
     cfg.costs.restore_s = 0;
     cfg.costs.setup_rtts = 0;
+    cfg.costs.pause_backlog_bytes = 0;      /* measured: added below */
     rc = sim_run(&cfg, r);
     if (rc)
         snprintf(err, errlen, "prediction of the idle %s run failed: %s",

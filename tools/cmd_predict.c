@@ -168,6 +168,13 @@ static void print_text(const struct sim_scenario *sc,
            c->link.window_bytes
                ? sim_format_size(e, sizeof(e), (double)c->link.window_bytes)
                : "unlimited");
+    printf("  queue     %s at the bottleneck, %s standing at the pause%s\n",
+           sim_format_size(a, sizeof(a),
+                           (double)sim_link_queue_bytes(&c->link)),
+           sim_format_size(b, sizeof(b),
+                           (double)sim_config_pause_backlog(c)),
+           c->costs.pause_backlog_bytes == SIM_PAUSE_BACKLOG_MODEL
+               ? " (model)" : "");
     printf("  transfer  %s (TCP goodput %s, limited by %s)\n\n",
            sim_format_byterate(a, sizeof(a), r->transfer_Bps),
            sim_format_byterate(b, sizeof(b), r->link.goodput_Bps),

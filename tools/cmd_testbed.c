@@ -37,7 +37,7 @@ static void help(void)
         "[--jitter T]\n"
         "                         [--jitter-dist uniform|normal] "
         "[--loss P]\n"
-        "                         [--emulator auto|netem|miglab] [--json]\n"
+        "                         [--queue SIZE] [--emulator auto|netem|miglab] [--json]\n"
         "       miglab testbed down ID\n"
         "       miglab testbed clean\n"
         "       miglab testbed exec ID h1|h2|cl -- CMD [ARGS...]\n"
@@ -59,9 +59,12 @@ static void help(void)
         "  --jitter T           uniform: +-T; normal: sd T (default 0)\n"
         "  --jitter-dist D      uniform (default) or normal\n"
         "  --loss P             random loss, e.g. 0.1%% or 1e-3 (default 0)\n"
+        "  --queue SIZE         bottleneck buffer, e.g. 256K (default: "
+        "max(rate x 2 x delay,\n"
+        "                       10 ms at the rate, 64K); docs/testbed.md\n"
         "  --emulator E         auto (netem when the kernel has it), netem, "
         "miglab\n"
-        "  Each of --rate --delay --jitter --loss takes one value for both "
+        "  Each of --rate --delay --jitter --loss --queue takes one value for both "
         "directions\n"
         "  or two, 'H1TOH2,H2TOH1', e.g. --rate 1Gbit,100Mbit.\n"
         "measure (h1 -> h2 unless said):\n"
@@ -211,6 +214,8 @@ static void print_up(const struct tb_config *c, bool json)
                                    json_object_new_double(c->dir[d].jitter_s));
             json_object_object_add(x, "loss",
                                    json_object_new_double(c->dir[d].loss));
+            json_object_object_add(x, "queue_bytes",
+                                   json_object_new_double(c->dir[d].queue_bytes));
             json_object_array_add(a, x);
         }
         json_object_object_add(jo, "settings", a);
@@ -234,11 +239,12 @@ static void print_up(const struct tb_config *c, bool json)
     }
     for (int d = 0; d < 2; d++)
         printf("  %s: rate %.6g Mbit/s (0 = unlimited), delay %.6g ms, "
-               "jitter %.6g ms %s, loss %.6g%%\n", d ? "h2->h1" : "h1->h2",
+               "jitter %.6g ms %s, loss %.6g%%, queue %.0f bytes\n",
+               d ? "h2->h1" : "h1->h2",
                c->dir[d].rate_bps / 1e6, c->dir[d].delay_s * 1e3,
                c->dir[d].jitter_s * 1e3,
                c->jitter_dist == TB_JITTER_NORMAL ? "sd" : "uniform +-",
-               c->dir[d].loss * 100);
+               c->dir[d].loss * 100, c->dir[d].queue_bytes);
     printf("  state %s; remove with: miglab testbed down %s\n", st, c->id);
 }
 
@@ -258,6 +264,17 @@ static int parse_rate(const char *s, double *bps)
     /* Below ~10 kbit/s one 1500-byte packet takes over a second. */
     if (!rc && *bps > 0 && *bps < 10e3)
         rc = MIG_ERANGE;
+    return rc;
+}
+
+static int parse_queue(const char *s, double *bytes)
+{
+    uint64_t u;
+    int rc = sim_parse_size(s, &u);
+
+    if (!rc && u < TB_MTU)
+        rc = MIG_ERANGE;
+    *bytes = (double)u;
     return rc;
 }
 
@@ -307,17 +324,20 @@ static int do_up(int argc, char **argv)
             }
             snprintf(c.id, sizeof(c.id), "%s", val);
         } else if (!strcmp(name, "rate") || !strcmp(name, "delay") ||
-                   !strcmp(name, "jitter") || !strcmp(name, "loss")) {
+                   !strcmp(name, "jitter") || !strcmp(name, "loss") ||
+                   !strcmp(name, "queue")) {
             char f = name[0];
 
             rc = parse_pair(name, val, f == 'r' ? parse_rate :
-                            f == 'l' ? parse_loss : parse_time, v);
+                            f == 'l' ? parse_loss :
+                            f == 'q' ? parse_queue : parse_time, v);
             if (rc)
                 return rc;
             for (int d = 0; d < 2; d++) {
                 double *dst = f == 'r' ? &c.dir[d].rate_bps :
                               f == 'd' ? &c.dir[d].delay_s :
                               f == 'j' ? &c.dir[d].jitter_s :
+                              f == 'q' ? &c.dir[d].queue_bytes :
                                          &c.dir[d].loss;
                 *dst = v[d];
             }

@@ -233,15 +233,18 @@ static void header_lines(FILE *f, struct json_object *doc, bool html)
     fprintf(f, "%s%sstarted: %s%s", le, li, or_dash(jstr(doc, "started")), le);
     fprintf(f, "%slink emulator: ", li);
     html ? sim_plot_escape(f, or_dash(jstr(doc, "emulator"))) : md(f, jstr(doc, "emulator"));
+    if (jlen(dirs) > 0 && jnum(jat(dirs, 0), "queue_bytes") > 0)
+        fprintf(f, ", bottleneck queue %.0f KiB",
+                jnum(jat(dirs, 0), "queue_bytes") / 1024);
     fputs(le, f);
     for (size_t i = 0; i < jlen(dirs); i++) {
         struct json_object *d = jat(dirs, i);
 
         fprintf(f, "%slink %s: rate %.0f Mbit/s (0 = unlimited), delay "
-                   "%.3f ms, jitter +-%.3f ms, loss %.3f%%%s",
+                   "%.3f ms, jitter +-%.3f ms, loss %.3f%%, queue %.0f bytes%s",
                 li, or_dash(jstr(d, "direction")), jnum(d, "rate_bps") / 1e6,
                 jnum(d, "delay_s") * 1e3, jnum(d, "jitter_s") * 1e3,
-                jnum(d, "loss") * 100, le);
+                jnum(d, "loss") * 100, jnum(d, "queue_bytes"), le);
     }
     if (cc) {
         fprintf(f, "%scongestion control: requested %s, used %s (", li,

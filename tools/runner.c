@@ -272,6 +272,7 @@ static int bed_up(struct runner *R, char *err, size_t errlen)
         R->tb.dir[d].delay_s = l->rtt_s / 2;
         R->tb.dir[d].jitter_s = l->jitter_s / 2;
         R->tb.dir[d].loss = l->loss;
+        R->tb.dir[d].queue_bytes = (double)sim_link_queue_bytes(l);
     }
     rc = testbed_up(&R->tb, err, errlen);
     if (rc)
@@ -861,7 +862,8 @@ int runner_run(const struct run_opts *o, struct json_object **out,
     rc = bed_up(&R, err, errlen);
     if (rc)
         goto out_doc;
-    say("testbed %s up, link emulator %s", R.tb.id, R.tb.emulator_name);
+    say("testbed %s up, link emulator %s, bottleneck queue %.0f bytes",
+        R.tb.id, R.tb.emulator_name, R.tb.dir[0].queue_bytes);
     jset(doc, "emulator", json_object_new_string(R.tb.emulator_name));
     jset(doc, "testbed", runner__testbed_json(&R.tb));
     R.have_ip = help_mentions(&R, "create", "--ip") &&

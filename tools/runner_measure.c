@@ -295,6 +295,7 @@ struct json_object *runner__testbed_json(const struct tb_config *c)
         jset(x, "delay_s", json_object_new_double(c->dir[i].delay_s));
         jset(x, "jitter_s", json_object_new_double(c->dir[i].jitter_s));
         jset(x, "loss", json_object_new_double(c->dir[i].loss));
+        jset(x, "queue_bytes", json_object_new_double(c->dir[i].queue_bytes));
         json_object_array_add(d, x);
     }
     jset(o, "directions", d);

@@ -36,8 +36,8 @@
 #define TB_LAN_H2 "10.77.0.2"
 #define TB_LAN_CL "10.77.0.3"
 #define TB_MTU 1500u
-#define TB_TXQUEUELEN "10000"           /* facts: TUN queue overruns */
-#define TB_QUEUE_S 0.1                  /* tbf queue, seconds at the rate */
+#define TB_TXQUEUE_MIN 64               /* packets: mig0's txqueuelen is the
+                                           direction's queue, at least this */
 
 enum tb_host { TB_H1, TB_H2, TB_CL, TB_NHOSTS };
 
@@ -55,6 +55,8 @@ struct tb_dir {
     double delay_s;     /* one-way delay */
     double jitter_s;    /* uniform: +-jitter; normal: standard deviation */
     double loss;        /* probability a packet is dropped, [0, 1) */
+    double queue_bytes; /* bottleneck queue; 0 = sim_queue_default_bytes
+                           of the rate and 2 x delay (set by testbed_up) */
 };
 
 struct tb_config {

@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "net.h"
 #include "testbed.h"
 
 #define Q true              /* quiet: the caller reports the failure */
@@ -400,7 +402,7 @@ static int build_mig_link(const struct tb_config *c, struct step_err *e)
 {
     static const char *const mig_addr[2] = { TB_MIG_H1 "/24",
                                              TB_MIG_H2 "/24" };
-    char ns[2][64], mtu[16];
+    char ns[2][64], mtu[16], txq[32];
     int rc;
 
     for (int h = 0; h < 2; h++)
@@ -424,8 +426,16 @@ static int build_mig_link(const struct tb_config *c, struct step_err *e)
         snprintf(key, sizeof(key), "net.ipv6.conf.%s.disable_ipv6",
                  TB_MIG_DEV);
         testbed_ns_sysctl(ns[h], key, "1");
+        /* The sender's TUN ring is a second bottleneck buffer whenever the
+         * relay falls behind (TUN orphans its packets, so TCP Small Queues
+         * does not hold the sender back): at most the queue as well. */
+        double pkts = ceil(c->dir[h].queue_bytes / TB_MTU);
+
         rc = stepv(e, "ip", "-n", ns[h], "link", "set", TB_MIG_DEV, "mtu", mtu,
-                   "txqueuelen", TB_TXQUEUELEN, "up", (char *)NULL);
+                   "txqueuelen", num(txq, sizeof(txq),
+                                     pkts < TB_TXQUEUE_MIN ? TB_TXQUEUE_MIN
+                                                           : pkts, 0, ""),
+                   "up", (char *)NULL);
         if (rc)
             return rc;
         rc = stepv(e, "ip", "-n", ns[h], "addr", "add", mig_addr[h],
@@ -460,14 +470,6 @@ static int build_ifb(const char *ns, struct step_err *e)
     if (rc)
         return rc;
     return 0;
-}
-
-/* Queue limit in bytes: TB_QUEUE_S at the rate, but at least 64 KiB. */
-static double queue_bytes(double rate_bps)
-{
-    double q = rate_bps / 8 * TB_QUEUE_S;
-
-    return q < 65536 ? 65536 : q;
 }
 
 static int shape_netem(const struct tb_config *c, int d, const char *ns,
@@ -511,12 +513,13 @@ static int shape_netem(const struct tb_config *c, int d, const char *ns,
         argv[n++] = num(rate, sizeof(rate), p->rate_bps, 0, "bit");
     }
     /* netem's limit (packets) covers the delayed packets as well as the
-     * rate queue: TB_QUEUE_S plus the delay at the rate (10 Gbit/s when
-     * unlimited), in packets of about 1000 bytes on average. */
-    pkts = (p->rate_bps > 0 ? p->rate_bps : 10e9) / 8 *
-           (TB_QUEUE_S + p->delay_s + 4 * p->jitter_s) / 1000;
+     * rate queue: the queue plus the delay at the rate (10 Gbit/s when
+     * unlimited), in full-size packets (bulk TCP; GSO is off when it
+     * matters, with loss), never below 64 packets. */
+    pkts = (p->queue_bytes + (p->rate_bps > 0 ? p->rate_bps : 10e9) / 8 *
+                                 (p->delay_s + 4 * p->jitter_s)) / TB_MTU;
     argv[n++] = "limit";
-    argv[n++] = num(limit, sizeof(limit), pkts < 1000 ? 1000 : pkts, 0, "");
+    argv[n++] = num(limit, sizeof(limit), pkts < 64 ? 64 : ceil(pkts), 0, "");
     argv[n] = NULL;
     return step(e, argv);
 }
@@ -542,8 +545,7 @@ static int shape_miglab(const struct tb_config *c, int d, const char *ns,
                    "root", "tbf", "rate",
                    num(rate, sizeof(rate), p->rate_bps, 0, "bit"), "burst",
                    num(burst, sizeof(burst), b, 0, ""), "limit",
-                   num(limit, sizeof(limit), queue_bytes(p->rate_bps) + b, 0,
-                       ""),
+                   num(limit, sizeof(limit), p->queue_bytes + b, 0, ""),
                    (char *)NULL);
         if (rc)
             return rc;
@@ -645,6 +647,10 @@ int testbed_up(struct tb_config *c, char *err, size_t errlen)
                  "needed for loss (apt-get install nftables)");
         return -ENOENT;
     }
+    for (int d = 0; d < 2; d++)
+        if (!(c->dir[d].queue_bytes > 0))
+            c->dir[d].queue_bytes = (double)sim_queue_default_bytes(
+                c->dir[d].rate_bps, 2 * c->dir[d].delay_s);
     if (c->emulator == TB_EMU_NETEM)
         snprintf(c->emulator_name, sizeof(c->emulator_name), "netem");
     else

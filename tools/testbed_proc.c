@@ -304,9 +304,10 @@ int testbed_state_write_config(const struct tb_config *c)
                  (int)c->jitter_dist);
     for (int d = 0; d < 2 && n > 0 && (size_t)n < sizeof(text); d++)
         n += snprintf(text + n, sizeof(text) - (size_t)n,
-                      "dir%d %.17g %.17g %.17g %.17g\n", d,
+                      "dir%d %.17g %.17g %.17g %.17g %.17g\n", d,
                       c->dir[d].rate_bps, c->dir[d].delay_s,
-                      c->dir[d].jitter_s, c->dir[d].loss);
+                      c->dir[d].jitter_s, c->dir[d].loss,
+                      c->dir[d].queue_bytes);
     return write_file(testbed_state_path(path, sizeof(path), c->id,
                                          "config"), text);
 }
@@ -338,8 +339,9 @@ int testbed_state_read_config(const char *id, struct tb_config *c)
                      (int)sizeof(c->emulator_name) - 1, line + 14);
         } else if (sscanf(line, "jitter_dist %d", &v) == 1) {
             c->jitter_dist = (enum tb_jitter_dist)v;
-        } else if (sscanf(line, "dir%d %lg %lg %lg %lg", &d, &t.rate_bps,
-                          &t.delay_s, &t.jitter_s, &t.loss) == 5 &&
+        } else if (sscanf(line, "dir%d %lg %lg %lg %lg %lg", &d,
+                          &t.rate_bps, &t.delay_s, &t.jitter_s, &t.loss,
+                          &t.queue_bytes) == 6 &&
                    (d == 0 || d == 1)) {
             c->dir[d] = t;
             seen |= 4 << d;

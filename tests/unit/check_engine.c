@@ -32,10 +32,12 @@ static struct sim_workload *workload(const char *spec)
     return wl;
 }
 
-/* A 1 Gbit/s LAN, 1 ms RTT, no loss, no window cap. */
+/* A 1 Gbit/s LAN, 1 ms RTT, no loss, no window cap, nothing queued at
+ * the pause (test_backlog_model covers the modelled standing queue). */
 static void lan(struct sim_config *c, uint64_t mem)
 {
     sim_config_defaults(c);
+    c->costs.pause_backlog_bytes = 0;
     c->mem_bytes = mem;
     c->link.bandwidth_bps = 1e9;
     c->link.rtt_s = 0.001;
@@ -253,6 +255,39 @@ START_TEST(test_parts_add_up)
     ck_assert_double_eq_tol(d->handshake_s, 0.02, 1e-12);
     sim_result_clear(&r);
     sim_workload_free(wl);
+}
+END_TEST
+
+/* Unmeasured pause backlog (the default): the link's standing queue,
+ * fill x queue by congestion control, so an idle guest's downtime grows by
+ * exactly that at the transfer rate (docs/model.md). */
+START_TEST(test_backlog_model)
+{
+    static const struct { enum sim_cc cc; double fill; } ccs[] = {
+        { SIM_CC_CUBIC, 0.75 }, { SIM_CC_RENO, 0.5 }, { SIM_CC_BBR, 0.05 },
+    };
+    struct sim_config c;
+    struct sim_result base, model;
+    /* 1 Gbit/s, 1 ms RTT: 10 ms at the rate (1.25 MB) beats the BDP. */
+    double queue = 1e9 / 8 * 0.010;
+
+    lan(&c, 256ULL << 20);
+    c.link.cc = ccs[_i].cc;
+    sim_result_init(&base);
+    sim_result_init(&model);
+    ck_assert_int_eq(sim_run(&c, &base), 0);
+    c.costs.pause_backlog_bytes = SIM_PAUSE_BACKLOG_MODEL;
+    ck_assert_uint_eq(sim_config_pause_backlog(&c),
+                      (uint64_t)llround(ccs[_i].fill * queue));
+    ck_assert_int_eq(sim_run(&c, &model), 0);
+    ck_assert_double_eq_tol(model.downtime_s - base.downtime_s,
+                            round(ccs[_i].fill * queue) / base.transfer_Bps,
+                            1e-9);
+    /* A measured value replaces the model. */
+    c.costs.pause_backlog_bytes = 12345;
+    ck_assert_uint_eq(sim_config_pause_backlog(&c), 12345);
+    sim_result_clear(&base);
+    sim_result_clear(&model);
 }
 END_TEST
 
@@ -508,6 +543,7 @@ static Suite *engine_suite(void)
     tcase_add_test(core, test_cold);
     tcase_add_test(core, test_parts_add_up);
     tcase_add_test(core, test_pause_backlog);
+    tcase_add_loop_test(core, test_backlog_model, 0, 3);
     tcase_add_loop_test(core, test_engines_agree, 0,
                         sizeof(agree_specs) / sizeof(agree_specs[0]));
     tcase_add_test(core, test_deterministic_per_seed);

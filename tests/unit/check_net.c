@@ -64,6 +64,60 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+/* The default queue: max(BDP, 10 ms at the rate, 64 KiB). */
+static const struct {
+    double rate, rtt;
+    uint64_t bytes;
+} queue_cases[] = {
+    { 1e9, 0.5e-3, 1250000 },       /* LAN: 10 ms beats the BDP */
+    { 100e6, 0.080, 1000000 },      /* WAN: one BDP, 80 ms */
+    { 10e6, 0.001, 65536 },         /* slow link: the 64 KiB floor */
+    { 0, 0.001, 65536 },            /* unlimited: the floor */
+};
+
+START_TEST(test_queue_default)
+{
+    struct sim_link l;
+
+    ck_assert_uint_eq(sim_queue_default_bytes(queue_cases[_i].rate,
+                                              queue_cases[_i].rtt),
+                      queue_cases[_i].bytes);
+    sim_link_defaults(&l);
+    l.bandwidth_bps = queue_cases[_i].rate;
+    l.rtt_s = queue_cases[_i].rtt;
+    ck_assert_uint_eq(sim_link_queue_bytes(&l), queue_cases[_i].bytes);
+}
+END_TEST
+
+/* The standing queue: fill x queue by congestion control, capped by what
+ * a window leaves above the BDP, none on an unlimited link. */
+START_TEST(test_standing_queue)
+{
+    struct sim_link l;
+
+    sim_link_defaults(&l);
+    l.rtt_s = 0.001;
+    l.queue_bytes = 1000000;
+    l.window_bytes = 0;
+    ck_assert_uint_eq(sim_link_standing_queue_bytes(&l), 750000);
+    l.cc = SIM_CC_RENO;
+    ck_assert_uint_eq(sim_link_standing_queue_bytes(&l), 500000);
+    l.cc = SIM_CC_BBR;
+    ck_assert_uint_eq(sim_link_standing_queue_bytes(&l), 50000);
+    l.cc = SIM_CC_CUBIC;
+    l.window_bytes = 125000 + 200000;   /* BDP 125 KB + 200 KB */
+    ck_assert_uint_eq(sim_link_standing_queue_bytes(&l), 200000);
+    l.window_bytes = 100000;            /* below the BDP: nothing queues */
+    ck_assert_uint_eq(sim_link_standing_queue_bytes(&l), 0);
+    l.window_bytes = 0;
+    l.bandwidth_bps = 0;
+    ck_assert_uint_eq(sim_link_standing_queue_bytes(&l), 0);
+    l.bandwidth_bps = 1e9;
+    l.queue_s = -1;
+    ck_assert_int_eq(sim_link_validate(&l), MIG_EINVAL);
+}
+END_TEST
+
 static const struct {
     uint32_t mtu;
     double rtt, jitter;
@@ -773,6 +827,8 @@ static Suite *net_suite(void)
 
     tc = tcase_create("core");
     tcase_add_test(tc, test_defaults);
+    tcase_add_loop_test(tc, test_queue_default, 0, N_OF(queue_cases));
+    tcase_add_test(tc, test_standing_queue);
     tcase_add_loop_test(tc, test_mss_rto, 0, N_OF(mss_rto_cases));
     tcase_add_loop_test(tc, test_link_rate_tbf, 0, N_OF(tbf_cases));
     tcase_add_loop_test(tc, test_worked_examples, 0, N_OF(worked_cases));

@@ -89,6 +89,43 @@ START_TEST(test_full_file)
 }
 END_TEST
 
+/* [network] queue: a time at the bandwidth or a size; the last one set
+ * wins; unset, the default of sim_queue_default_bytes. */
+START_TEST(test_queue_key)
+{
+    struct sim_scenario sc;
+    char err[400];
+
+    sim_scenario_init(&sc);
+    sc.cfg.link.bandwidth_bps = 1e9;
+    sc.cfg.link.rtt_s = 0.5e-3;
+    /* 10 ms at 1 Gbit/s beats the BDP (62.5 KB) and 64 KiB. */
+    ck_assert_uint_eq(sim_link_queue_bytes(&sc.cfg.link), 1250000);
+    ck_assert(!sim_scenario_is_set(&sc, "network", "queue"));
+    ck_assert_int_eq(sim_scenario_set(&sc, "network", "queue", "4ms", err,
+                                      sizeof(err)), 0);
+    ck_assert_uint_eq(sim_link_queue_bytes(&sc.cfg.link), 500000);
+    ck_assert(sim_scenario_is_set(&sc, "network", "queue"));
+    ck_assert_int_eq(sim_scenario_set_flag(&sc, "--queue", "256K", err,
+                                           sizeof(err)), 0);
+    ck_assert_uint_eq(sim_link_queue_bytes(&sc.cfg.link), 256 * 1024);
+    ck_assert_double_eq(sc.cfg.link.queue_s, 0);
+    /* A bare number is bytes, not seconds. */
+    ck_assert_int_eq(sim_scenario_set(&sc, "network", "queue", "100000",
+                                      err, sizeof(err)), 0);
+    ck_assert_uint_eq(sim_link_queue_bytes(&sc.cfg.link), 100000);
+    /* A time follows the bandwidth, whenever that is set. */
+    ck_assert_int_eq(sim_scenario_set(&sc, "network", "queue", "20ms", err,
+                                      sizeof(err)), 0);
+    sc.cfg.link.bandwidth_bps = 100e6;
+    ck_assert_uint_eq(sim_link_queue_bytes(&sc.cfg.link), 250000);
+    ck_assert_int_eq(sim_scenario_set_flag(&sc, "queue", "0", err,
+                                           sizeof(err)), MIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "--queue: bad queue '0'"));
+    sim_scenario_free(&sc);
+}
+END_TEST
+
 START_TEST(test_flags_are_keys)
 {
     struct sim_scenario a, b;
@@ -178,6 +215,13 @@ static const struct {
     { "[guest\nmemory = 1G\n", 1, "syntax error" },
     { "[run]\nrepeats = 0\n", 2, "1..1000000" },
     { "[expect]\noutcome = fine\n", 2, "bad outcome" },
+    { "[network]\nqueue = 10 parsecs\n", 2, "[network] queue: bad queue" },
+    { "[network]\nqueue = 0s\n", 2, "bad queue '0s'" },
+    { "[network]\nqueue = 11s\n", 2, "bad queue '11s'" },
+    { "[network]\nqueue = 1000\n", 2, "at least one packet" },
+    { "[network]\nqueue = -5K\n", 2, "bad queue" },
+    { "[network]\nqueue = lots\n", 2, "bad queue 'lots'" },
+    { "[network]\nqueu = 10ms\n", 2, "unknown key 'queu'" },
 };
 
 START_TEST(test_bad_file)
@@ -278,6 +322,7 @@ static Suite *scenario_suite(void)
     tcase_add_checked_fixture(limits, setup, teardown);
     tcase_add_test(core, test_full_file);
     tcase_add_test(core, test_flags_are_keys);
+    tcase_add_test(core, test_queue_key);
     tcase_add_test(core, test_expect_check);
     tcase_add_test(core, test_load_stream);
     tcase_add_test(limits, test_missing_file);

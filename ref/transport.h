@@ -6,7 +6,7 @@
  * timeout (poll) and full-length loops that survive EINTR and partial I/O.
  * Two kinds, behind one small ops table:
  *   tcp     one connected socket (mig_chan_tcp_connect / mig_chan_tcp_accept):
- *           Nagle left on for bulk transfer, optional congestion control
+ *           Nagle off (TCP_NODELAY), optional congestion control
  *           algorithm by name (TCP_CONGESTION) and SO_SNDBUF/SO_RCVBUF cap;
  *   fd      a read fd and a write fd (an ssh-style pipe pair, or both ends
  *           the same socketpair fd in tests).

@@ -17,7 +17,7 @@
  * the sender in the main thread, the receiver in a new thread, over a fresh
  * loopback connection made by mig_chan_tcp_connect()/mig_chan_tcp_accept()
  * with no options, so both get the transport's socket set-up (TCP_NODELAY
- * off, TCP_NOTSENT_LOWAT, kernel buffer sizes).
+ * on, TCP_NOTSENT_LOWAT, kernel buffer sizes).
  *   migration  mig_send() (live, xen policy, no integrity hashes) of an idle
  *              guest whose memory was never written, to mig_receive()
  *              creating an emulated guest: the xl handshake, the xl/libxl/

@@ -13,6 +13,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -572,6 +574,17 @@ END_TEST
 
 /* ---- transport ----------------------------------------------------------- */
 
+/* TCP_NODELAY of a socket: 1 on, 0 off, -1 on error. */
+static int tcp_nodelay(int fd)
+{
+    int v = -1;
+    socklen_t len = sizeof(v);
+
+    if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &len) == -1)
+        return -1;
+    return v != 0;
+}
+
 START_TEST(test_tcp_options_and_timeouts)
 {
     struct mig_tcp_opts opts = { .congestion = "reno", .sndbuf = 1 << 20,
@@ -590,6 +603,10 @@ START_TEST(test_tcp_options_and_timeouts)
     ck_assert_int_eq(mig_chan_tcp_connect("127.0.0.1", port, 5000, &opts,
                                           &c), 0);
     ck_assert_int_eq(mig_chan_tcp_accept(lfd, 5000, &opts, &a), 0);
+    /* Nagle is off at both ends: the stream's last small segment (state,
+     * END) must not wait an RTT for the ACK of an earlier one. */
+    ck_assert_int_eq(tcp_nodelay(c->wfd), 1);
+    ck_assert_int_eq(tcp_nodelay(a->wfd), 1);
     /* Nothing to read: recv times out; then data arrives in order. */
     mig_chan_set_timeout(a, 50);
     ck_assert_int_eq(mig_chan_recv(a, buf, sizeof(buf), &got), -ETIMEDOUT);

@@ -74,6 +74,27 @@ static int reply_err(struct ctl *c, const char *kind, const char *fmt, ...)
     return send_obj(c, o);
 }
 
+/*
+ * The reply when a guest operation could not run.  rc: 2 = no such guest,
+ * 1 = the guest is in state st (read under the lock by the caller; the
+ * entry may be gone since), anything else the operation's own error.
+ * wanted names what the operation needs ("running"), verb what it is
+ * ("resume").
+ */
+static int reply_guest_failed(struct ctl *c, int rc, const char *name,
+                              enum mig_hg_state st, const char *wanted,
+                              const char *verb)
+{
+    if (rc == 2)
+        return reply_err(c, "input", "no guest %s on host %s", name,
+                         c->h->name);
+    if (rc == 1)
+        return reply_err(c, "failed", "cannot %s guest %s: it is %s, not "
+                         "%s", verb, name, state_name[st], wanted);
+    return reply_err(c, "failed", "cannot %s guest %s: %s", verb, name,
+                     mig_strerror(rc));
+}
+
 static struct json_object *ok_obj(void)
 {
     struct json_object *o = json_object_new_object();
@@ -328,6 +349,7 @@ static int do_console(struct ctl *c)
 
 static int do_destroy(struct ctl *c)
 {
+    enum mig_hg_state st = MIG_HG_RUNNING;
     struct mig_host *h = c->h;
     struct hguest *e;
     const char *name;
@@ -341,14 +363,16 @@ static int do_destroy(struct ctl *c)
     if (e && (e->state == MIG_HG_RUNNING || e->state == MIG_HG_PAUSED)) {
         mig__host_remove(h, e);
         rc = 0;
+    } else if (e) {
+        st = e->state;
+        rc = 1;
     } else {
-        rc = e ? 1 : 2;
+        rc = 2;
     }
     pthread_mutex_unlock(&h->lock);
-    if (rc == 2)
-        return reply_err(c, "input", "no guest %s on host %s", name, h->name);
-    if (rc == 1)
-        return reply_err(c, "failed", "guest %s is busy (migrating)", name);
+    if (rc)
+        return reply_guest_failed(c, rc, name, st, "running or undefined",
+                                  "destroy");
     return send_obj(c, ok_obj());
 }
 
@@ -582,6 +606,7 @@ static void connect_error(const char *dst, unsigned port, const char *cc,
 
 static int do_migrate(struct ctl *c)
 {
+    enum mig_hg_state st = MIG_HG_RUNNING;
     struct mig_host *h = c->h;
     struct mig_send_opts o;
     struct mig_chan *ch = NULL;
@@ -624,16 +649,17 @@ static int do_migrate(struct ctl *c)
 
     pthread_mutex_lock(&h->lock);
     e = mig__host_find(h, name);
-    if (e && e->state == MIG_HG_RUNNING)
+    if (e && e->state == MIG_HG_RUNNING) {
         e->state = MIG_HG_MIGRATING;
-    else
-        rc = e ? 1 : 2;
+    } else if (e) {
+        st = e->state;
+        rc = 1;
+    } else {
+        rc = 2;
+    }
     pthread_mutex_unlock(&h->lock);
-    if (rc == 2)
-        return reply_err(c, "input", "no guest %s on host %s", name, h->name);
     if (rc)
-        return reply_err(c, "failed", "guest %s is %s", name,
-                         state_name[e->state]);
+        return reply_guest_failed(c, rc, name, st, "running", "migrate");
     /* MIGRATING keeps the entry alive: destroy and other migrations refuse
      * it, so e and e->g stay valid without the lock. */
     pthread_mutex_lock(&h->lock);
@@ -713,6 +739,7 @@ static int do_migrate(struct ctl *c)
  */
 static int do_resume(struct ctl *c)
 {
+    enum mig_hg_state st = MIG_HG_RUNNING;
     struct mig_host *h = c->h;
     struct mig_guest *g;
     struct hguest *e;
@@ -738,18 +765,15 @@ static int do_resume(struct ctl *c)
             if (!e->hb)
                 mig__host_net_up(h, e);
         }
+    } else if (e) {
+        st = e->state;
+        rc = 1;
     } else {
-        rc = e ? 1 : 2;
+        rc = 2;
     }
     pthread_mutex_unlock(&h->lock);
-    if (rc == 2)
-        return reply_err(c, "input", "no guest %s on host %s", name, h->name);
-    if (rc == 1)
-        return reply_err(c, "failed", "guest %s is %s, not undefined", name,
-                         state_name[e->state]);
     if (rc)
-        return reply_err(c, "failed", "cannot resume guest %s: %s", name,
-                         mig_strerror(rc));
+        return reply_guest_failed(c, rc, name, st, "undefined", "resume");
     return send_obj(c, ok_obj());
 }
 
@@ -759,6 +783,7 @@ static int do_resume(struct ctl *c)
  */
 static int do_verify(struct ctl *c)
 {
+    enum mig_hg_state st = MIG_HG_RUNNING;
     struct mig_host *h = c->h;
     struct mig_guest_desc d = { 0 };
     struct json_object *o;
@@ -788,18 +813,16 @@ static int do_verify(struct ctl *c)
         }
         if (run)
             (void)g->ops->resume(g);
+    } else if (e) {
+        st = e->state;
+        rc = 1;
     } else {
-        rc = e ? 1 : 2;
+        rc = 2;
     }
     pthread_mutex_unlock(&h->lock);
-    if (rc == 2)
-        return reply_err(c, "input", "no guest %s on host %s", name, h->name);
-    if (rc == 1)
-        return reply_err(c, "failed", "guest %s is busy (%s)", name,
-                         state_name[e->state]);
     if (rc)
-        return reply_err(c, "failed", "cannot verify guest %s: %s", name,
-                         mig_strerror(rc));
+        return reply_guest_failed(c, rc, name, st, "running or undefined",
+                                  "verify");
     o = ok_obj();
     if (o) {
         snprintf(hex, sizeof(hex), "%016" PRIx64, digest);

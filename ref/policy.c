@@ -49,6 +49,7 @@ void mig_policy_defaults(struct mig_policy *p, enum mig_policy_kind kind)
         .min_progress = 0.05,
         .stall_passes = 3,
         .fixed_downtime_s = -1,
+        .drain = true,
     };
     switch (kind) {
     case MIG_POLICY_XEN:

@@ -15,8 +15,8 @@
  *   loop:
  *     d = mig_policy_decide(policy, &state, stats{iteration, pending, ...})
  *     CONTINUE        send pending live; pending = CLEAN(); iteration++
- *     LAST_LIVE_PASS  send pending live; suspend; final = CLEAN()
- *     STOP_AND_COPY   suspend; final = pending + CLEAN()
+ *     LAST_LIVE_PASS  send pending live; [drain]; suspend; final = CLEAN()
+ *     STOP_AND_COPY   [drain]; suspend; final = pending + CLEAN()
  *     ABORT           stop; the guest keeps running at the source
  *
  * Policies (facts: shared/reference/xen-qemu-facts.md):
@@ -36,6 +36,11 @@
  *               meets the target; abort cleanly when a time or byte budget is
  *               exceeded; stop-and-copy (or abort, if so configured) when
  *               pending stops shrinking or the pass cap is reached.
+ * [drain] (every kind, `drain`, on by default): the guest is not paused
+ * while live-pass data is still queued on the way to the destination; the
+ * sender waits for its socket's send queue to empty, the guest running.
+ * A pause behind a queue would add the queue (random: it depends on the
+ * congestion control's state) to the downtime.
  */
 #ifndef MIG_POLICY_H
 #define MIG_POLICY_H
@@ -72,6 +77,12 @@ struct mig_policy {
                                      fraction per pass (0.05) ... */
     unsigned stall_passes;        /* ... or after this many passes (3) */
     bool abort_on_stall;          /* miglab: abort instead of stopping */
+    bool drain;                   /* all kinds: before the pause, wait
+                                     until the destination has the live
+                                     passes (the send queue drained), so
+                                     no queued pass drains inside the
+                                     downtime; our sender's default (on),
+                                     not libxc's (docs/model.md) */
 };
 
 /* What the caller knows at a pass boundary.  Passed by value. */

@@ -12,9 +12,11 @@
  * The live loop is ref/policy.h's driver loop, the same one sim/engine.c
  * runs on simulated time, here on CLOCK_MONOTONIC:
  *   CONTINUE        send pending live; pending = CLEAN(); iteration++
- *   LAST_LIVE_PASS  send pending live; suspend; final = CLEAN()
- *   STOP_AND_COPY   suspend; final = pending | CLEAN()
+ *   LAST_LIVE_PASS  send pending live; drain; suspend; final = CLEAN()
+ *   STOP_AND_COPY   drain; suspend; final = pending | CLEAN()
  *   ABORT           the guest keeps running at the source
+ * where drain (policy.drain, on by default) waits, the guest running, until
+ * the destination has acknowledged the live passes.
  */
 #include "sender.h"
 
@@ -290,6 +292,35 @@ static int do_suspend(struct snd *s)
     return rc;
 }
 
+/*
+ * policy.drain: keep the guest running until the destination has the live
+ * passes (ref/policy.h), so that none of them is still queued on the way
+ * when the downtime starts.  A channel that cannot tell (a pipe) is not
+ * waited on.
+ */
+static int drain(struct snd *s, const struct mig_policy *pol)
+{
+    struct sim_result *r = &s->run->result;
+    uint64_t left = 0;
+    int rc;
+
+    if (!pol->drain)
+        return 0;
+    rc = mig_chan_drain(s->ch, &r->drain_s, &left);
+    if (rc == MIG_ENOTSUP) {
+        r->drain_s = 0;
+        return 0;
+    }
+    if (rc == -ETIMEDOUT)
+        snprintf(s->run->msg, sizeof(s->run->msg),
+                 "the destination stopped taking the stream: %llu bytes "
+                 "of the live passes still unacknowledged after %.0f s "
+                 "(the guest keeps running here)",
+                 (unsigned long long)left, r->drain_s);
+    r->drained = rc == 0;
+    return rc;
+}
+
 static int add_live_pass(struct snd *s, double start, double dur,
                          uint64_t pages, uint64_t bytes, uint64_t dirty,
                          double throttle)
@@ -372,7 +403,9 @@ static int precopy(struct snd *s, double *throttle)
             return MIG_EABORTED;
         }
         if (d.action == MIG_ACT_STOP_AND_COPY) {
-            rc = do_suspend(s);
+            rc = first ? 0 : drain(s, &pol);
+            if (!rc)
+                rc = do_suspend(s);
             if (rc)
                 return rc;
             if (first) {
@@ -404,6 +437,8 @@ static int precopy(struct snd *s, double *throttle)
             if (!rc && send)
                 rc = add_live_pass(s, t1, t2 - t1, pages, bytes, cnt,
                                    st.throttle);
+            if (!rc)
+                rc = drain(s, &pol);
             if (!rc)
                 rc = do_suspend(s);
             if (!rc)

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +30,9 @@
  * (TCP_NOTSENT_LOWAT): offering 1025 page-sized pieces each time copied
  * 16 KiB of iovecs per ~300 KiB sent. */
 #define SENDV_WINDOW (1U << 20)
+/* How often mig_chan_drain() looks at the send queue: late by at most
+ * this, the guest still running (harmless to the downtime). */
+#define DRAIN_POLL_NS 500000L
 
 static double now_s(void)
 {
@@ -310,6 +315,53 @@ void mig_chan_shutdown(struct mig_chan *ch)
         close(ch->wfd);
         ch->wfd = -1;
     }
+}
+
+/* Bytes the peer has not acknowledged yet (TCP: written, unsent or in
+ * flight; AF_UNIX: not read yet), and what counts as drained: a few
+ * segments, so that one the peer's delayed ACK holds does not stall the
+ * wait.  MIG_ENOTSUP when wfd cannot tell (a pipe). */
+static int outq(int fd, uint64_t *queued, uint64_t *enough)
+{
+    int n = 0, proto = 0, mss = 0;
+    socklen_t len = sizeof(proto);
+
+    if (ioctl(fd, SIOCOUTQ, &n) == -1 || n < 0)
+        return MIG_ENOTSUP;
+    *queued = (uint64_t)n;
+    *enough = 0;
+    if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 &&
+        proto == IPPROTO_TCP) {
+        len = sizeof(mss);
+        if (getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len) == -1 ||
+            mss <= 0)
+            mss = 1448;
+        *enough = 4 * (uint64_t)mss;
+    }
+    return 0;
+}
+
+int mig_chan_drain(struct mig_chan *ch, double *waited_s, uint64_t *left)
+{
+    const struct timespec tick = { .tv_nsec = DRAIN_POLL_NS };
+    double t0 = now_s();
+    uint64_t queued = 0, enough = 0;
+    int rc = outq(ch->wfd, &queued, &enough);
+
+    while (!rc && queued > enough) {
+        if (ch->timeout_ms >= 0 &&
+            now_s() - t0 > ch->timeout_ms / 1000.0) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+        nanosleep(&tick, NULL);
+        rc = outq(ch->wfd, &queued, &enough);
+    }
+    if (waited_s)
+        *waited_s = now_s() - t0;
+    if (left)
+        *left = queued;
+    return rc;
 }
 
 /* ---- TCP ---------------------------------------------------------------- */

@@ -110,6 +110,16 @@ void mig_chan_set_rate(struct mig_chan *ch, double rate_Bps);
 /* Arm a fault on the next non-empty send (mig_chan_send or _sendv); it
  * fires once.  For fault-injection tests only. */
 void mig_chan_inject(struct mig_chan *ch, enum mig_chan_inject what);
+/*
+ * Wait until the peer has (nearly) all that was sent: the socket's send
+ * queue (SIOCOUTQ: unsent + unacknowledged) down to a few segments on TCP,
+ * empty on a local socket; polled every 0.5 ms, within the channel's
+ * timeout.  *waited_s the wait, *left the bytes still queued (either may
+ * be NULL).  0; MIG_ENOTSUP when the channel cannot tell (a pipe: nothing
+ * waited); -ETIMEDOUT when the queue did not drain in time (the peer
+ * stopped reading).  The sender calls it before pausing the guest.
+ */
+int mig_chan_drain(struct mig_chan *ch, double *waited_s, uint64_t *left);
 /* Shut down the write side (the peer sees end of stream). */
 void mig_chan_shutdown(struct mig_chan *ch);
 

@@ -206,6 +206,46 @@ static double transfer_rate(const struct sim_config *cfg, double goodput)
     return rate;
 }
 
+/* How long the live passes kept arriving after the sender had written
+ * the last of them: what is still queued then (at most what they sent;
+ * the sender writes pass after pass without waiting) at the transfer
+ * rate (docs/calibrate.md). */
+static double queued_after_live(const struct sim_config *cfg,
+                                const struct sim_result *r)
+{
+    uint64_t live = r->bytes_sent - cfg->costs.stream_header_bytes;
+    uint64_t backlog = sim_config_pause_backlog(cfg);
+
+    return (double)(live < backlog ? live : backlog) / r->transfer_Bps;
+}
+
+/*
+ * The pause after the last live pass, which ended at *t on the model's
+ * timeline (its last byte leaving at the transfer rate).  When the policy
+ * drains, the sender waits until the destination has acknowledged the
+ * passes, one round trip after that (the byte's trip and its ACK's), the
+ * guest still running; *t moves to the pause.  The sender's wait starts
+ * when it has written the pass, the queue earlier: r->drain_s counts from
+ * there, as the sender measures it, and so does the guest's dirtying
+ * since the last CLEAN.  Returns the time the guest dirties until, on the
+ * dirt's clock.
+ */
+static double pause_at(const struct sim_config *cfg, struct sim_result *r,
+                       double *t)
+{
+    double queued;
+
+    r->drained = cfg->policy.drain;
+    if (!r->drained) {
+        r->drain_s = 0;
+        return *t;
+    }
+    queued = queued_after_live(cfg, r);
+    r->drain_s = queued + cfg->link.rtt_s;
+    *t += cfg->link.rtt_s;
+    return *t + queued;
+}
+
 /* Stop-and-copy of `final` pages starting at `t` (guest being suspended). */
 static int finish(const struct sim_config *cfg, struct sim_result *r,
                   double t, uint64_t final, double throttle)
@@ -215,15 +255,11 @@ static int finish(const struct sim_config *cfg, struct sim_result *r,
     uint64_t bytes = sim_page_data_bytes(final) +
                      sim_costs_state_bytes(c, cfg->vcpus);
     double rtt = cfg->link.rtt_s;
-    /* The pause starts when the last live pass is in the sender's socket,
-     * not on the wire: what is still queued (at most what the live passes
-     * sent; the sender writes pass after pass without waiting) drains
-     * inside the downtime, and the pause begins that much earlier
-     * (docs/calibrate.md). */
-    uint64_t live = r->bytes_sent - c->stream_header_bytes;
-    uint64_t backlog = sim_config_pause_backlog(cfg);
-    double queued_s = (double)(live < backlog ? live : backlog) /
-                      r->transfer_Bps;
+    /* Without a drain the pause starts when the last live pass is in the
+     * sender's socket, not on the wire: what is still queued drains
+     * inside the downtime, and the pause begins that much earlier.  With
+     * one, t is the pause (pause_at()) and nothing is queued. */
+    double queued_s = r->drained ? 0 : queued_after_live(cfg, r);
     struct sim_pass *p = add_pass(r);
 
     if (!p)
@@ -231,11 +267,22 @@ static int finish(const struct sim_config *cfg, struct sim_result *r,
     dp->suspend_s = c->suspend_s;
     dp->final_copy_s = queued_s + (double)bytes / r->transfer_Bps;
     dp->propagation_s = rtt / 2;
+    /* One lost segment of the burst stalls the destination's in-order
+     * delivery until its retransmission: about one round trip (RACK: a
+     * later segment's SACK, a quarter-RTT reordering window, the
+     * retransmission's trip).  The prediction is the median run, so the
+     * stall counts when it is the likelier case (docs/model.md). */
+    r->final_loss_p = cfg->link.loss > 0 && r->link.mss > 0
+                          ? 1 - pow(1 - cfg->link.loss,
+                                    ceil((double)bytes / r->link.mss))
+                          : 0;
+    dp->loss_recovery_s = r->final_loss_p >= 0.5 ? rtt : 0;
     dp->restore_s = c->restore_s;
     dp->handshake_s = c->handshake_rtts * rtt;
     dp->unpause_s = c->unpause_s;
     r->downtime_s = dp->suspend_s + dp->final_copy_s + dp->propagation_s +
-                    dp->restore_s + dp->handshake_s + dp->unpause_s;
+                    dp->loss_recovery_s + dp->restore_s + dp->handshake_s +
+                    dp->unpause_s;
     r->total_time_s = t - queued_s + r->downtime_s;
 
     *p = (struct sim_pass){ .index = p->index, .live = false,
@@ -289,7 +336,7 @@ static int precopy(const struct sim_config *cfg, struct sim_result *r,
         if (dec.action == MIG_ACT_STOP_AND_COPY) {
             /* The pending set was never sent: it and whatever the guest
              * dirties until it is paused go into the final pass. */
-            dirt_run(d, t + suspend);
+            dirt_run(d, (first ? t : pause_at(cfg, r, &t)) + suspend);
             final = first ? r->mem_pages : dirt_peek(d);
             return finish(cfg, r, t, final, st.throttle);
         }
@@ -321,7 +368,7 @@ static int precopy(const struct sim_config *cfg, struct sim_result *r,
         }
         first = false;
         if (dec.action == MIG_ACT_LAST_LIVE_PASS) {
-            dirt_run(d, t + suspend);
+            dirt_run(d, pause_at(cfg, r, &t) + suspend);
             return finish(cfg, r, t, dirt_peek(d), st.throttle);
         }
         s.iteration++;

@@ -83,9 +83,12 @@ struct sim_downtime_parts {
     double suspend_s;
     double final_copy_s;            /* what is still queued of the live
                                        passes (costs.pause_backlog_bytes at
-                                       most), then final pages + state, at
-                                       transfer rate */
+                                       most; none when drained), then final
+                                       pages + state, at transfer rate */
     double propagation_s;           /* RTT / 2 */
+    double loss_recovery_s;         /* a lost segment of the final burst:
+                                       one RTT when that is the likelier
+                                       case (final_loss_p >= 1/2), else 0 */
     double restore_s;
     double handshake_s;
     double unpause_s;
@@ -103,7 +106,18 @@ struct sim_result {
     double total_time_s;            /* connect -> running at destination */
     double downtime_s;              /* 0 unless completed */
     double setup_s;
+    bool drained;                   /* the pause waited for the live passes
+                                       to reach the destination
+                                       (policy.drain, after a live pass) */
+    double drain_s;                 /* that wait, the guest running: from
+                                       the end of the last live pass to the
+                                       pause (the sender's pass ends when
+                                       its last byte is written, the
+                                       model's when it leaves at the
+                                       transfer rate) */
     struct sim_downtime_parts downtime_parts;
+    double final_loss_p;            /* chance that a segment of the final
+                                       burst (pages, state) is lost */
     uint64_t bytes_sent;
     uint64_t pages_sent;
     unsigned live_passes;
@@ -121,8 +135,10 @@ void sim_config_defaults(struct sim_config *c);
 /* 0, or MIG_EINVAL with one line in err naming the bad field. */
 int sim_config_validate(const struct sim_config *c, char *err, size_t errlen);
 
-/* Bytes still queued when the guest pauses: costs.pause_backlog_bytes, or
- * with SIM_PAUSE_BACKLOG_MODEL the link's standing queue (docs/model.md). */
+/* Bytes of the live passes still queued when the sender has written the
+ * last one: costs.pause_backlog_bytes, or with SIM_PAUSE_BACKLOG_MODEL the
+ * link's standing queue (docs/model.md).  Without a drain they are queued
+ * at the pause; with one, the pause waits for them. */
 uint64_t sim_config_pause_backlog(const struct sim_config *c);
 
 void sim_result_init(struct sim_result *r);

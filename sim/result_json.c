@@ -79,9 +79,13 @@ struct json_object *sim_result_to_json(const struct sim_result *r)
     sim_json_put_num(o, "total_time_s", r->total_time_s);
     sim_json_put_num(o, "downtime_s", r->downtime_s);
     sim_json_put_num(o, "setup_s", r->setup_s);
+    sim_json_put_bool(o, "drained", r->drained);
+    sim_json_put_num(o, "drain_s", r->drain_s);
+    sim_json_put_num(o, "final_loss_p", r->final_loss_p);
     sim_json_put_num(parts, "suspend_s", dp->suspend_s);
     sim_json_put_num(parts, "final_copy_s", dp->final_copy_s);
     sim_json_put_num(parts, "propagation_s", dp->propagation_s);
+    sim_json_put_num(parts, "loss_recovery_s", dp->loss_recovery_s);
     sim_json_put_num(parts, "restore_s", dp->restore_s);
     sim_json_put_num(parts, "handshake_s", dp->handshake_s);
     sim_json_put_num(parts, "unpause_s", dp->unpause_s);

@@ -119,6 +119,10 @@ static const struct setting settings[] = {
     { { "migration", "abort_on_stall", "abort-on-stall",
         "miglab aborts instead of stop-and-copy (off)", true },
       V_BOOL, POL(abort_on_stall), 0, 0, 8 },
+    { { "migration", "drain", "drain",
+        "on|off: pause only once the live passes have reached the "
+        "destination (on)", false },
+      V_BOOL, POL(drain), 0, 0, 9 },
 
     { { "costs", "suspend", "suspend", "TIME (5ms)", false },
       V_TIME, CFG(costs.suspend_s), 0, 0, -1 },
@@ -387,7 +391,7 @@ static int set_value(struct sim_scenario *sc, const struct setting *s,
     case V_BOOL:
     case V_TRISTATE:
         if (parse_bool(v, &b))
-            return BAD("bad boolean '%s' (true or false)", v);
+            return BAD("bad boolean '%s' (true/false, yes/no, on/off)", v);
         if (s->type == V_BOOL)
             *(bool *)p = b;
         else

@@ -150,7 +150,7 @@ static void print_text(const struct sim_scenario *sc,
 {
     const struct sim_config *c = &sc->cfg;
     const struct sim_downtime_parts *d = &r->downtime_parts;
-    char a[32], b[32], e[32], f[32], g[32], h[32], spec[256];
+    char a[32], b[32], e[32], f[32], g[32], h[32], drain[32], spec[256];
 
     printf("%s migration, policy %s, %s engine%s%s\n",
            sim_mode_name(c->mode), mig_policy_name(c->policy.kind),
@@ -168,13 +168,14 @@ static void print_text(const struct sim_scenario *sc,
            c->link.window_bytes
                ? sim_format_size(e, sizeof(e), (double)c->link.window_bytes)
                : "unlimited");
-    printf("  queue     %s at the bottleneck, %s standing at the pause%s\n",
-           sim_format_size(a, sizeof(a),
-                           (double)sim_link_queue_bytes(&c->link)),
-           sim_format_size(b, sizeof(b),
-                           (double)sim_config_pause_backlog(c)),
+    printf("  queue     %s at the bottleneck, %s standing after the live "
+           "passes%s, %s\n", sim_format_size(a, sizeof(a),
+           (double)sim_link_queue_bytes(&c->link)),
+           sim_format_size(b, sizeof(b), (double)sim_config_pause_backlog(c)),
            c->costs.pause_backlog_bytes == SIM_PAUSE_BACKLOG_MODEL
-               ? " (model)" : "");
+               ? " (model)" : "",
+           c->policy.drain ? "drained before the pause"
+                           : "drains in the downtime (drain off)");
     printf("  transfer  %s (TCP goodput %s, limited by %s)\n\n",
            sim_format_byterate(a, sizeof(a), r->transfer_Bps),
            sim_format_byterate(b, sizeof(b), r->link.goodput_Bps),
@@ -202,14 +203,25 @@ static void print_text(const struct sim_scenario *sc,
            r->converged ? "converged" : "not converged");
     printf("  total time   %s\n",
            sim_format_time(a, sizeof(a), r->total_time_s));
+    if (r->drained)
+        printf("  pause        after a drain of %s (the live passes "
+               "acknowledged, guest running)\n",
+               sim_format_time(a, sizeof(a), r->drain_s));
+    if (r->final_loss_p > 0)
+        printf("  final burst  %.0f%% chance of a lost segment (%s)\n",
+               r->final_loss_p * 100,
+               d->loss_recovery_s > 0 ? "likelier: a round trip counted"
+                                      : "unlikelier: not counted");
     if (r->outcome == SIM_OUTCOME_COMPLETED)
         printf("  downtime     %s = suspend %s + final copy %s + "
                "propagation %s\n"
-               "               + restore %s + handshake %s + unpause %s\n",
+               "               + loss recovery %s + restore %s + "
+               "handshake %s + unpause %s\n",
                sim_format_time(a, sizeof(a), r->downtime_s),
                sim_format_time(b, sizeof(b), d->suspend_s),
                sim_format_time(e, sizeof(e), d->final_copy_s),
                sim_format_time(f, sizeof(f), d->propagation_s),
+               sim_format_time(drain, sizeof(drain), d->loss_recovery_s),
                sim_format_time(g, sizeof(g), d->restore_s),
                sim_format_time(h, sizeof(h), d->handshake_s),
                sim_format_time(spec, sizeof(spec), d->unpause_s));

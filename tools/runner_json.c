@@ -53,6 +53,9 @@ int runner_result_from_json(struct json_object *m, struct sim_result *r)
     r->total_time_s = jd(m, "total_time_s");
     r->downtime_s = jd(m, "downtime_s");
     r->setup_s = jd(m, "setup_s");
+    r->drained = json_object_object_get_ex(m, "drained", &v) &&
+                 json_object_get_boolean(v);
+    r->drain_s = r->drained ? jd(m, "drain_s") : 0;
     r->bytes_sent = ju(m, "bytes_sent");
     r->pages_sent = ju(m, "pages_sent");
     r->mem_pages = ju(m, "mem_pages");

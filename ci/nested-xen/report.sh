@@ -111,9 +111,11 @@ has calib-cold-idle || die "no calib-cold-idle result: cannot calibrate"
 MEMB=$(r calib-live-idle .mem_bytes)
 PIPE_FLAGS=(--mem "$MEMB" --vcpus 1 --bandwidth 0 --rtt 0.05ms --policy xen)
 
+# Every case here is libxl's sender: it pauses right after the last live
+# pass (no drain; ref/policy.h).
 predict() {   # name, flags... -> prediction JSON in $OUT/predict/name.json
     local n=$1; shift
-    "$MIGLAB" predict "$@" --json > "$OUT/predict/$n.json" 2> "$OUT/predict/$n.err" ||
+    "$MIGLAB" predict "$@" --drain off --json > "$OUT/predict/$n.json" 2> "$OUT/predict/$n.err" ||
         { cat "$OUT/predict/$n.err" >&2; return 1; }
 }
 pj() { jq -r "$2" "$OUT/predict/$1.json"; }

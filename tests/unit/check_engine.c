@@ -33,10 +33,13 @@ static struct sim_workload *workload(const char *spec)
 }
 
 /* A 1 Gbit/s LAN, 1 ms RTT, no loss, no window cap, nothing queued at
- * the pause (test_backlog_model covers the modelled standing queue). */
+ * the pause (test_backlog_model covers the modelled standing queue), the
+ * pause right after the last live pass (libxc's; test_drain covers the
+ * drained pause). */
 static void lan(struct sim_config *c, uint64_t mem)
 {
     sim_config_defaults(c);
+    c->policy.drain = false;
     c->costs.pause_backlog_bytes = 0;
     c->mem_bytes = mem;
     c->link.bandwidth_bps = 1e9;
@@ -243,8 +246,9 @@ START_TEST(test_parts_add_up)
     sim_result_init(&r);
     ck_assert_int_eq(sim_run(&c, &r), 0);
     ck_assert_double_eq_tol(d->suspend_s + d->final_copy_s +
-                                d->propagation_s + d->restore_s +
-                                d->handshake_s + d->unpause_s,
+                                d->propagation_s + d->loss_recovery_s +
+                                d->restore_s + d->handshake_s +
+                                d->unpause_s,
                             r.downtime_s, 1e-12);
     for (size_t i = 0; i < r.npasses; i++) {
         bytes += r.passes[i].bytes;
@@ -330,6 +334,95 @@ START_TEST(test_pause_backlog)
     sim_result_clear(&base);
     sim_result_clear(&big);
     sim_result_clear(&capped);
+    sim_workload_free(wl);
+}
+END_TEST
+
+/*
+ * policy.drain: the pause waits one RTT after the last live pass ended on
+ * the model's timeline (its trip and its ACK's), the guest running; the
+ * sender's wait also covers the queue it wrote ahead, so drain_s is
+ * RTT + min(backlog, live bytes) / rate; nothing is queued in the downtime
+ * and the final set is dirtied over the longer wait.
+ */
+START_TEST(test_drain)
+{
+    struct sim_config c;
+    struct sim_result base, dr;
+    struct sim_workload *wl = workload("hotcold:wss=64M,hot=0.9,rate=50MB/s");
+    const struct sim_pass *last, *fin;
+    double rtt = 0.02, rate;
+
+    lan(&c, 1ULL << 30);
+    c.workload = wl;
+    c.link.rtt_s = rtt;
+    c.costs.pause_backlog_bytes = 1u << 20;
+    sim_result_init(&base);
+    sim_result_init(&dr);
+    ck_assert_int_eq(sim_run(&c, &base), 0);
+    ck_assert(!base.drained);
+    ck_assert_double_eq(base.drain_s, 0);
+    c.policy.drain = true;
+    ck_assert_int_eq(sim_run(&c, &dr), 0);
+    rate = dr.transfer_Bps;
+    ck_assert(dr.drained);
+    ck_assert_uint_ge(dr.npasses, 3);
+    ck_assert_double_eq_tol(dr.drain_s, rtt + (double)(1u << 20) / rate,
+                            1e-9);
+    last = &dr.passes[dr.npasses - 2];
+    fin = &dr.passes[dr.npasses - 1];
+    /* Pause = end of the last live pass + RTT; the final pass starts
+     * after the suspension; total = pause + downtime. */
+    ck_assert_double_eq_tol(fin->start_s - c.costs.suspend_s,
+                            last->start_s + last->duration_s + rtt, 1e-9);
+    ck_assert_double_eq_tol(dr.total_time_s, fin->start_s -
+                            c.costs.suspend_s + dr.downtime_s, 1e-9);
+    /* No queue in the downtime: the final copy is the final pass. */
+    ck_assert_double_eq_tol(dr.downtime_parts.final_copy_s,
+                            (double)fin->bytes / rate, 1e-9);
+    ck_assert_double_eq_tol(base.downtime_parts.final_copy_s,
+                            (double)(base.passes[base.npasses - 1].bytes +
+                                     (1u << 20)) / rate, 1e-9);
+    /* The guest ran longer before the pause: a larger final set. */
+    ck_assert_uint_gt(fin->pages, base.passes[base.npasses - 1].pages);
+    /* Cold: nothing to drain. */
+    c.mode = SIM_MODE_COLD;
+    ck_assert_int_eq(sim_run(&c, &dr), 0);
+    ck_assert(!dr.drained);
+    ck_assert_double_eq(dr.drain_s, 0);
+    sim_result_clear(&base);
+    sim_result_clear(&dr);
+    sim_workload_free(wl);
+}
+END_TEST
+
+/* A lossy link: the chance that a segment of the final burst is lost is
+ * 1 - (1 - p)^segments; one RTT of recovery counts when it is >= 1/2. */
+START_TEST(test_final_burst_loss)
+{
+    static const double losses[] = { 0, 1e-5, 1e-3, 1e-2 };
+    struct sim_config c;
+    struct sim_result r;
+    struct sim_workload *wl = workload("uniform:rate=40MB/s");
+    const struct sim_downtime_parts *d = &r.downtime_parts;
+    double segs, p;
+
+    lan(&c, 512ULL << 20);
+    c.workload = wl;
+    c.link.rtt_s = 0.01;
+    c.link.cc = SIM_CC_BBR;
+    c.link.loss = losses[_i];
+    sim_result_init(&r);
+    ck_assert_int_eq(sim_run(&c, &r), 0);
+    segs = ceil((double)r.passes[r.npasses - 1].bytes / r.link.mss);
+    p = 1 - pow(1 - losses[_i], segs);
+    ck_assert_double_eq_tol(r.final_loss_p, p, 1e-12);
+    ck_assert_double_eq(d->loss_recovery_s, p >= 0.5 ? 0.01 : 0);
+    ck_assert_double_eq_tol(d->suspend_s + d->final_copy_s +
+                                d->propagation_s + d->loss_recovery_s +
+                                d->restore_s + d->handshake_s +
+                                d->unpause_s, r.downtime_s, 1e-12);
+    sim_result_clear(&r);
     sim_workload_free(wl);
 }
 END_TEST
@@ -543,6 +636,8 @@ static Suite *engine_suite(void)
     tcase_add_test(core, test_cold);
     tcase_add_test(core, test_parts_add_up);
     tcase_add_test(core, test_pause_backlog);
+    tcase_add_test(core, test_drain);
+    tcase_add_loop_test(core, test_final_burst_loss, 0, 4);
     tcase_add_loop_test(core, test_backlog_model, 0, 3);
     tcase_add_loop_test(core, test_engines_agree, 0,
                         sizeof(agree_specs) / sizeof(agree_specs[0]));

@@ -236,7 +236,12 @@ START_TEST(test_migrate_ok)
         ck_assert_uint_eq(run.result.passes[0].pages, np);
         if (ok_cases[_i].policy == MIG_POLICY_XEN)
             ck_assert_uint_le(run.result.live_passes, 5);
+        /* The pause waited for the destination to have the live passes
+         * (policy drain, on by default), where the channel can tell. */
+        ck_assert(run.result.drained == (ok_cases[_i].chan != CHAN_PIPES));
+        ck_assert(run.result.drain_s >= 0);
     } else {
+        ck_assert(!run.result.drained);
         ck_assert_uint_eq(run.result.live_passes, 0);
         ck_assert_uint_eq(run.result.passes[0].pages, np);
         ck_assert_int_eq(run.result.stop_reason, MIG_STOP_COLD);
@@ -637,6 +642,94 @@ START_TEST(test_tcp_options_and_timeouts)
 }
 END_TEST
 
+/* Reads everything from a channel until end of stream. */
+static void *read_all(void *arg)
+{
+    static uint8_t sink[64 << 10];
+    size_t got;
+
+    while (mig_chan_recv(arg, sink, sizeof(sink), &got) == 0 && got > 0)
+        ;
+    return NULL;
+}
+
+/* A loopback TCP pair with a small MSS and a small receive buffer, as
+ * plain fd channels (mig_chan_drain() reads the socket under either). */
+static void small_tcp_pair(struct mig_chan **snd, struct mig_chan **rcv)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET,
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(sa);
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    int cfd = socket(AF_INET, SOCK_STREAM, 0);
+    int mss = 1000, rcvbuf = 4096, afd;
+
+    ck_assert_int_ge(lfd, 0);
+    ck_assert_int_ge(cfd, 0);
+    ck_assert_int_eq(setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+                                sizeof(rcvbuf)), 0);
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+    ck_assert_int_eq(listen(lfd, 1), 0);
+    ck_assert_int_eq(setsockopt(cfd, IPPROTO_TCP, TCP_MAXSEG, &mss,
+                                sizeof(mss)), 0);
+    ck_assert_int_eq(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    afd = accept(lfd, NULL, NULL);
+    ck_assert_int_ge(afd, 0);
+    close(lfd);
+    *snd = mig_chan_fd_new(cfd, cfd, 1);
+    *rcv = mig_chan_fd_new(afd, afd, 1);
+}
+
+/* The pause waits for the send queue: the peer must have (nearly) all
+ * that was written.  A peer that does not read keeps it queued. */
+START_TEST(test_drain_waits_for_the_peer)
+{
+    static uint8_t buf[100 << 10];
+    struct mig_chan *c, *a, *x, *y;
+    uint64_t left = 0;
+    double waited = 0;
+    pthread_t th;
+    int sv[2], pv[2];
+
+    small_tcp_pair(&c, &a);
+    /* 100 KiB, the receiver not reading: far more than its window and
+     * four segments stays unacknowledged; the drain gives up at the
+     * channel's timeout. */
+    ck_assert_int_eq(mig_chan_send(c, buf, sizeof(buf)), 0);
+    mig_chan_set_timeout(c, 50);
+    ck_assert_int_eq(mig_chan_drain(c, &waited, &left), -ETIMEDOUT);
+    ck_assert(waited >= 0.05);
+    ck_assert_uint_gt(left, 50 << 10);
+    /* Once the peer reads, it drains to at most four segments. */
+    ck_assert_int_eq(pthread_create(&th, NULL, read_all, a), 0);
+    mig_chan_set_timeout(c, 10000);
+    ck_assert_int_eq(mig_chan_drain(c, &waited, &left), 0);
+    ck_assert_uint_le(left, 4 * 1000);
+    mig_chan_free(c);
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    mig_chan_free(a);
+
+    /* A local socket drains to empty; a pipe cannot tell. */
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    x = mig_chan_fd_new(sv[0], sv[0], 1);
+    y = mig_chan_fd_new(sv[1], sv[1], 1);
+    ck_assert_int_eq(mig_chan_send(x, "queued", 6), 0);
+    mig_chan_set_timeout(x, 20);
+    ck_assert_int_eq(mig_chan_drain(x, NULL, &left), -ETIMEDOUT);
+    ck_assert_uint_gt(left, 0);
+    ck_assert_int_eq(mig_chan_recv_full(y, buf, 6), 0);
+    ck_assert_int_eq(mig_chan_drain(x, NULL, &left), 0);
+    ck_assert_uint_eq(left, 0);
+    mig_chan_free(x);
+    mig_chan_free(y);
+    ck_assert_int_eq(pipe(pv), 0);
+    x = mig_chan_fd_new(pv[0], pv[1], 1);
+    ck_assert_int_eq(mig_chan_drain(x, NULL, NULL), MIG_ENOTSUP);
+    mig_chan_free(x);
+}
+END_TEST
+
 START_TEST(test_rate_limit_paces)
 {
     struct mig_chan *a, *b;
@@ -704,6 +797,7 @@ static Suite *migrate_suite(void)
     tcase_add_test(limits, test_policy_abort);
     tcase_add_test(limits, test_tcp_options_and_timeouts);
     tcase_add_test(limits, test_rate_limit_paces);
+    tcase_add_test(limits, test_drain_waits_for_the_peer);
     tcase_add_test(corrupt, test_huge_guest_info);
     tcase_add_test(corrupt, test_pfn_beyond_guest);
     tcase_add_test(corrupt, test_valid_small_stream_then_sender_vanishes);

@@ -12,6 +12,7 @@
 #ifndef MIGLAB_CALIBRATE_H
 #define MIGLAB_CALIBRATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <json-c/json.h>
@@ -26,11 +27,15 @@ struct calib_measure {
                                        queue), its time on the wire */
     double total_s;
     double downtime_s;              /* the implementation's: median of
-                                       (downtime - queue) + queued_s */
+                                       (downtime - queue) + queued_s, or
+                                       of the downtime when drained */
     double queued_s;                /* how long the last live pass kept
                                        arriving at the receiver (the
                                        capture) after the sender had
                                        written it; 0 unknown */
+    bool drained;                   /* the pauses waited for that queue
+                                       (policy.drain): not in the
+                                       downtime */
     double suspend_s;               /* downtime parts */
     double unpause_s;
     double spread_goodput;          /* (max - min) / median */
@@ -52,12 +57,15 @@ int calib_measure_runs(struct json_object *runs, double delay_s,
 /* What one point calibrates to. */
 struct calib_costs {
     double goodput_Bps;             /* live pass 1 goodput */
-    double suspend_s, unpause_s;    /* measured parts (live) */
+    double suspend_s, unpause_s;    /* measured parts (live); unpause
+                                       without the GO's and the report's
+                                       trips (one RTT) */
     double restore_s;               /* fits the idle live downtime */
     double pause_backlog_bytes;     /* queued_s at the goodput */
     double restore_cold_s;          /* fits the idle cold downtime; < 0
                                        when cold was not measured */
     double setup_rtts;              /* fits the idle live total time */
+    bool drained;                   /* the idle runs' pauses drained */
 };
 
 /*

@@ -77,12 +77,13 @@ int calib_measure_runs(struct json_object *runs, double delay_s,
     double gp[MAX_REPEATS], tot[MAX_REPEATS], down[MAX_REPEATS];
     double sus[MAX_REPEATS], unp[MAX_REPEATS], qd[MAX_REPEATS];
     double rest[MAX_REPEATS];
-    size_t n = 0, len = json_object_is_type(runs, json_type_array)
+    bool dr[MAX_REPEATS];
+    size_t n = 0, ndrained = 0, len = json_object_is_type(runs, json_type_array)
                             ? json_object_array_length(runs) : 0;
 
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < len && n < MAX_REPEATS; i++) {
-        struct json_object *m, *passes, *p1, *parts, *outcome;
+        struct json_object *m, *passes, *p1, *parts, *outcome, *drained;
         struct json_object *run = json_object_array_get_idx(runs, i);
         double bytes, dur;
 
@@ -117,8 +118,11 @@ int calib_measure_runs(struct json_object *runs, double delay_s,
                      i + 1);
             return MIG_ECORRUPT;
         }
-        qd[n] = fmin(qd[n], down[n]);
-        rest[n] = down[n] - qd[n];
+        /* A drained pause (policy.drain) waited for the queue with the
+         * guest running: none of it is in the downtime. */
+        dr[n] = json_object_object_get_ex(m, "drained", &drained) &&
+                json_object_get_boolean(drained);
+        rest[n] = dr[n] ? down[n] : down[n] - fmin(qd[n], down[n]);
         n++;
     }
     if (n == 0) {
@@ -131,8 +135,12 @@ int calib_measure_runs(struct json_object *runs, double delay_s,
     out->n = n;
     out->goodput_Bps = calib_median(gp, n);
     out->spread_goodput = spread(gp, n, out->goodput_Bps);
+    for (size_t i = 0; i < n; i++)
+        ndrained += dr[i];
+    out->drained = 2 * ndrained > n;
     out->queued_s = calib_median(qd, n);
-    out->downtime_s = calib_median(rest, n) + out->queued_s;
+    out->downtime_s = calib_median(rest, n) +
+                      (out->drained ? 0 : out->queued_s);
     out->spread_downtime = spread(down, n, calib_median(down, n));
     out->total_s = calib_median(tot, n);
     out->suspend_s = calib_median(sus, n);
@@ -157,6 +165,7 @@ static int predict_bare(const struct sim_scenario *idle, enum sim_mode mode,
     cfg.costs.restore_s = 0;
     cfg.costs.setup_rtts = 0;
     cfg.costs.pause_backlog_bytes = 0;      /* measured: added below */
+    cfg.policy.drain = c->drained;
     rc = sim_run(&cfg, r);
     if (rc)
         snprintf(err, errlen, "prediction of the idle %s run failed: %s",
@@ -181,18 +190,24 @@ int calib_derive(const struct sim_scenario *idle,
     }
     out->goodput_Bps = live->goodput_Bps;
     out->suspend_s = live->suspend_s;
-    out->unpause_s = live->unpause_s;
+    /* The sender's unpause part runs from GO sent to the report back: the
+     * model's is the destination's work alone (the GO's trip is in the
+     * handshake; the report's is the sender's to wait for, in restore's
+     * fit below). */
+    out->unpause_s = fmax(0, live->unpause_s - rtt);
+    out->drained = live->drained;
     sim_result_init(&r);
     rc = predict_bare(idle, SIM_MODE_LIVE, out, &r, err, errlen);
     if (rc)
         goto out;
-    /* Downtime is linear in restore and in the queue at the pause (all of
-     * the backlog: the idle pass 1 is larger than any socket); total time
-     * in restore and setup, not in the queue (the pause starts earlier by
-     * what it adds to the downtime). */
+    /* Downtime is linear in restore and, without a drain, in the queue at
+     * the pause (all of the backlog: the idle pass 1 is larger than any
+     * socket); total time in restore and setup, not in the queue (without
+     * a drain the pause starts earlier by what it adds to the downtime;
+     * with one, the queue is before the model's pass end). */
     out->pause_backlog_bytes = live->queued_s * out->goodput_Bps;
     out->restore_s = fmax(0, live->downtime_s - r.downtime_s -
-                                 live->queued_s);
+                                 (live->drained ? 0 : live->queued_s));
     if (rtt > 0)
         out->setup_rtts = fmax(0, (live->total_s - r.total_time_s -
                                    out->restore_s) / rtt);

@@ -95,6 +95,20 @@ START_TEST(test_queued_at_pause)
     ck_assert_int_eq(calib_measure_runs(runs, 0.020, &m, err, sizeof(err)),
                      0);
     ck_assert_double_eq_tol(m.queued_s, 0.050, 1e-9);
+    ck_assert(!m.drained);
+    /* Drained pauses (policy.drain): the queue was waited for before the
+     * pause, so the downtime is the measured one, median(200, 150, 300);
+     * the queue is still measured (and the goodput with it). */
+    for (size_t i = 0; i < 3; i++)
+        json_object_object_add(json_object_object_get(
+                                   json_object_array_get_idx(runs, i),
+                                   "measured"),
+                               "drained", json_object_new_boolean(1));
+    ck_assert_int_eq(calib_measure_runs(runs, 0, &m, err, sizeof(err)), 0);
+    ck_assert(m.drained);
+    ck_assert_double_eq_tol(m.queued_s, 0.070, 1e-9);
+    ck_assert_double_eq_tol(m.downtime_s, 0.200, 1e-9);
+    ck_assert_double_eq_tol(m.goodput_Bps, 3e8 / 3.07, 1e-3);
     json_object_put(runs);
     /* Without a capture the queue is unknown: 0. */
     runs = json_object_new_array();
@@ -187,15 +201,20 @@ static void predict_with(const struct sim_scenario *idle, enum sim_mode mode,
                                                 : c->restore_s;
     cfg.costs.setup_rtts = c->setup_rtts;
     cfg.costs.pause_backlog_bytes = (uint64_t)c->pause_backlog_bytes;
+    cfg.policy.drain = c->drained;
     ck_assert_int_eq(sim_run(&cfg, r), 0);
 }
 
+/* Both pauses: right after the last live pass, the queue draining in the
+ * downtime (_i = 0), and drained first (_i = 1: the queue is before the
+ * pause, in drain_s, not in the downtime). */
 START_TEST(test_derive_reproduces_idle_runs)
 {
     struct sim_scenario idle;
     struct calib_measure live = {
         .n = 3, .goodput_Bps = 115e6, .total_s = 9.45, .downtime_s = 0.035,
         .queued_s = 0.004, .suspend_s = 0.0002, .unpause_s = 0.0008,
+        .drained = _i == 1,
     };
     struct calib_measure cold = live;
     struct calib_costs c;
@@ -210,14 +229,20 @@ START_TEST(test_derive_reproduces_idle_runs)
                                   sizeof(err)), 0);
     ck_assert_double_eq(c.goodput_Bps, 115e6);
     ck_assert_double_eq(c.suspend_s, 0.0002);
+    /* The GO's and the report's trips (one RTT) are not the unpause. */
+    ck_assert_double_eq_tol(c.unpause_s, 0.0008 - 0.5e-3, 1e-12);
     ck_assert_double_gt(c.restore_s, 0.021);
     ck_assert_double_eq_tol(c.pause_backlog_bytes, 0.004 * 115e6, 1e-6);
     ck_assert_double_gt(c.setup_rtts, 0);
+    ck_assert(c.drained == live.drained);
     predict_with(&idle, SIM_MODE_LIVE, &c, &r);
     ck_assert_double_eq_tol(r.downtime_s, live.downtime_s, 1e-9);
     ck_assert_double_eq_tol(r.total_time_s, live.total_s, 1e-9);
     ck_assert_double_eq_tol(r.downtime_parts.final_copy_s,
-                            0.004 + r.passes[r.npasses - 1].duration_s, 1e-9);
+                            (live.drained ? 0 : 0.004) +
+                                r.passes[r.npasses - 1].duration_s, 1e-9);
+    ck_assert_double_eq_tol(r.drain_s, live.drained ? 0.004 + 0.5e-3 : 0,
+                            1e-9);
     predict_with(&idle, SIM_MODE_COLD, &c, &r);
     ck_assert_double_eq_tol(r.downtime_s, cold.downtime_s, 1e-9);
     sim_result_clear(&r);
@@ -315,7 +340,7 @@ static Suite *calibrate_suite(void)
 
     tcase_add_test(core, test_medians_and_spreads);
     tcase_add_test(core, test_queued_at_pause);
-    tcase_add_test(core, test_derive_reproduces_idle_runs);
+    tcase_add_loop_test(core, test_derive_reproduces_idle_runs, 0, 2);
     tcase_add_test(core, test_point_store_round_trips);
     tcase_add_test(limits, test_single_repeat);
     tcase_add_test(limits, test_median);

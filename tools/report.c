@@ -327,9 +327,15 @@ static void downtime_list(FILE *f, struct json_object *run, bool html)
     const char *li = html ? "<li>" : "- ", *le = html ? "</li>\n" : "\n";
     char b[32];
 
+    struct json_object *m = jget(run, "measured"), *dr = jget(m, "drained");
+
     fprintf(f, "%simplementation (pause at h1 -> running at h2, measured by "
                "the sender): %s%s", li,
             ms(b, sizeof(b), jnum(d, "implementation_s")), le);
+    if (dr && json_object_get_boolean(dr))
+        fprintf(f, "%sbefore the pause the sender waited %s for the live "
+                   "passes to be acknowledged (drain), the guest running%s",
+                li, ms(b, sizeof(b), jnum(m, "drain_s")), le);
     fprintf(f, "%snetwork (largest heartbeat reply gap at the client): %s",
             li, ms(b, sizeof(b), jnum(d, "network_s")));
     if (jstr(d, "network_note")) {

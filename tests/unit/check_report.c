@@ -44,6 +44,7 @@ static const char doc_text[] =
     "\"runs\":[{\"repeat\":1,\"ok\":true,\"outcome\":\"completed\","
     " \"measured\":{\"mode\":\"live\",\"outcome\":\"completed\","
     "  \"converged\":true,\"total_time_s\":2.6,\"downtime_s\":0.08,"
+    "  \"drained\":true,\"drain_s\":0.0125,"
     "  \"bytes_sent\":301000000,\"live_passes\":2,"
     "  \"downtime_parts\":{\"suspend_s\":0.0001},"
     "  \"integrity\":{\"ok\":true,\"checked\":true},"
@@ -122,6 +123,8 @@ START_TEST(test_md)
     ck_assert_ptr_nonnull(strstr(s, "| downtime: network (heartbeat) | - | "
                                     "120.0 ms | unavailable |"));
     ck_assert_ptr_nonnull(strstr(s, "| downtime: wire (pcap) | - | 4.0 ms"));
+    ck_assert_ptr_nonnull(strstr(s, "the sender waited 12.5 ms for the live "
+                                    "passes to be acknowledged (drain)"));
     ck_assert_ptr_nonnull(strstr(s, "| 3 (stop-and-copy) |"));
     ck_assert_ptr_nonnull(strstr(s, "**FAIL** downtime <= 300 ms"));
     ck_assert_ptr_nonnull(strstr(s, "verdict: FAIL"));
@@ -386,6 +389,14 @@ START_TEST(test_result_from_json)
     ck_assert_int_eq(r.outcome, SIM_OUTCOME_REFUSED);
     ck_assert(r.total_time_s == 1.5);
     ck_assert_uint_eq(r.bytes_sent, 4096);
+    ck_assert(!r.drained);
+    json_object_put(m);
+    m = json_tokener_parse("{\"mode\":\"live\",\"drained\":true,"
+                           "\"drain_s\":0.25}");
+    sim_result_init(&r);
+    ck_assert_int_eq(runner_result_from_json(m, &r), 0);
+    ck_assert(r.drained);
+    ck_assert(r.drain_s == 0.25);
     json_object_put(m);
 }
 END_TEST

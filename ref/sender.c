@@ -32,6 +32,9 @@
 #define XEN_MAJOR 4U
 #define XEN_MINOR 19U
 #define PASS_GUARD 1000U
+/* The stop-and-copy burst after a drain: paced at this x the live goodput
+ * (drain()). */
+#define DRAIN_PACE_FACTOR 1.1
 
 struct snd {
     struct mig_guest *g;
@@ -51,6 +54,8 @@ struct snd {
     double t_susp0, t_susp1;    /* suspend requested / guest paused */
     uint64_t page_bytes;        /* PAGE_DATA bytes sent, all passes */
     double page_time;           /* time spent sending them */
+    double live_t0;             /* pass 1 started (CLOCK_MONOTONIC s) */
+    uint64_t live_bytes0;       /* channel bytes sent before it */
 };
 
 void mig_send_opts_defaults(struct mig_send_opts *o)
@@ -296,7 +301,13 @@ static int do_suspend(struct snd *s)
  * policy.drain: keep the guest running until the destination has the live
  * passes (ref/policy.h), so that none of them is still queued on the way
  * when the downtime starts.  A channel that cannot tell (a pipe) is not
- * waited on.
+ * waited on.  Then the stop-and-copy burst is paced at 1.1 x the goodput
+ * the live passes got (all acknowledged now: bytes over time since pass 1
+ * began): into an empty path an unpaced burst of the congestion window
+ * overflows the bottleneck queue, and its drops and their recovery timers
+ * (a tail-loss probe, at worst an RTO of 200 ms) land in the downtime;
+ * paced, it leaves at the rate the path delivers.  1.1 leaves headroom for
+ * the headers the pacing counts and a slightly faster path.
  */
 static int drain(struct snd *s, const struct mig_policy *pol)
 {
@@ -318,6 +329,14 @@ static int drain(struct snd *s, const struct mig_policy *pol)
                  "(the guest keeps running here)",
                  (unsigned long long)left, r->drain_s);
     r->drained = rc == 0;
+    if (r->drained) {
+        double dt = mig__now() - s->live_t0;
+
+        if (dt > 0 && s->ch->bytes_sent > s->live_bytes0)
+            mig_chan_set_pacing(s->ch, DRAIN_PACE_FACTOR *
+                                (double)(s->ch->bytes_sent -
+                                         s->live_bytes0) / dt);
+    }
     return rc;
 }
 
@@ -373,6 +392,8 @@ static int precopy(struct snd *s, double *throttle)
                                                         0, 0);
     }
     mig_chan_set_rate(s->ch, pol.max_bandwidth_Bps);
+    s->live_t0 = mig__now();
+    s->live_bytes0 = s->ch->bytes_sent;
     rc = g->ops->logdirty_enable(g);
     if (rc)
         return rc;

@@ -364,6 +364,15 @@ int mig_chan_drain(struct mig_chan *ch, double *waited_s, uint64_t *left)
     return rc;
 }
 
+int mig_chan_set_pacing(struct mig_chan *ch, double rate_Bps)
+{
+    uint64_t v = rate_Bps > 0 && rate_Bps < 1e18 ? (uint64_t)rate_Bps
+                                                 : UINT64_MAX;
+
+    return setsockopt(ch->wfd, SOL_SOCKET, SO_MAX_PACING_RATE, &v,
+                      sizeof(v)) == 0 ? 0 : -errno;
+}
+
 /* ---- TCP ---------------------------------------------------------------- */
 
 static int tune(int fd, const struct mig_tcp_opts *o)

@@ -120,6 +120,13 @@ void mig_chan_inject(struct mig_chan *ch, enum mig_chan_inject what);
  * stopped reading).  The sender calls it before pausing the guest.
  */
 int mig_chan_drain(struct mig_chan *ch, double *waited_s, uint64_t *left);
+/*
+ * Let the kernel pace this socket's sends at no more than rate_Bps bytes
+ * of segments per second (SO_MAX_PACING_RATE: TCP paces internally, any
+ * congestion control); <= 0 removes the cap.  0 or -errno (not a socket,
+ * or not TCP).
+ */
+int mig_chan_set_pacing(struct mig_chan *ch, double rate_Bps);
 /* Shut down the write side (the peer sees end of stream). */
 void mig_chan_shutdown(struct mig_chan *ch);
 

@@ -102,7 +102,7 @@ static void help(const char *cmd)
                "--max-passes, --dirty-threshold,\n"
                "  --downtime-limit, --max-bandwidth, --auto-converge, "
                "--time-budget, --byte-budget,\n"
-               "  --max-sent-factor, --abort-on-stall\n");
+               "  --max-sent-factor, --abort-on-stall, --drain on|off\n");
     else if (!strcmp(cmd, "console"))
         printf("Print the guest's log (created, migrations, resumes).\n");
     else if (!strcmp(cmd, "resume"))

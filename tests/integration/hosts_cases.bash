@@ -293,6 +293,8 @@ r = json.load(open(sys.argv[1]))
 assert r["converged"] is True and r["stop_reason"] == "dirty_threshold", r
 assert r["live_passes"] == 1, r["live_passes"]
 assert r["passes"][-1]["pages"] < 50, r["passes"][-1]
+# The pause waited for the live pass to be acknowledged (drain, default).
+assert r["drained"] is True and r["drain_s"] >= 0, r
 assert r["integrity"]["ok"] is True and r["integrity"]["mismatches"] == 0
 PY
     B destroy idle >/dev/null && ok || fail "destroy idle"
@@ -303,7 +305,7 @@ PY
 case_hotcold() {
     A create web --mem 64M --workload hotcold:wss=1M,hot=0.95,rate=2MB/s \
         --vcpus 2 >/dev/null && ok || fail "create web"
-    A migrate --live web "$(dest B)" --policy xen --json \
+    A migrate --live web "$(dest B)" --policy xen --drain off --json \
         >"$tmp/web.json" 2>"$tmp/web.err" && ok ||
         fail "web migrate: $(cat "$tmp/web.err")"
     python3 - "$tmp/web.json" <<'PY' && ok || fail "hot/cold JSON"
@@ -311,6 +313,7 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["converged"] is True and r["stop_reason"] == "dirty_threshold", r
 assert r["live_passes"] < 5, r["live_passes"]
+assert r["drained"] is False and r["drain_s"] == 0, r   # --drain off
 assert r["integrity"]["ok"] is True and r["integrity"]["mismatches"] == 0
 PY
     B destroy web >/dev/null && ok || fail "destroy web"

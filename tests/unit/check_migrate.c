@@ -681,8 +681,19 @@ static void small_tcp_pair(struct mig_chan **snd, struct mig_chan **rcv)
     *rcv = mig_chan_fd_new(afd, afd, 1);
 }
 
+/* The socket's SO_MAX_PACING_RATE, 0 on error. */
+static uint64_t pacing_cap(int fd)
+{
+    uint64_t v = 0;
+    socklen_t len = sizeof(v);
+
+    return getsockopt(fd, SOL_SOCKET, SO_MAX_PACING_RATE, &v, &len) == 0
+               ? v : 0;
+}
+
 /* The pause waits for the send queue: the peer must have (nearly) all
- * that was written.  A peer that does not read keeps it queued. */
+ * that was written.  A peer that does not read keeps it queued.  Then the
+ * burst is paced. */
 START_TEST(test_drain_waits_for_the_peer)
 {
     static uint8_t buf[100 << 10];
@@ -710,6 +721,16 @@ START_TEST(test_drain_waits_for_the_peer)
     ck_assert_int_eq(pthread_join(th, NULL), 0);
     mig_chan_free(a);
 
+    /* The burst after the drain is paced by the kernel: the cap reads
+     * back; <= 0 lifts it; a pipe has no pacing. */
+    small_tcp_pair(&c, &a);
+    ck_assert_int_eq(mig_chan_set_pacing(c, 12.5e6), 0);
+    ck_assert_uint_eq(pacing_cap(c->wfd), 12500000);
+    ck_assert_int_eq(mig_chan_set_pacing(c, 0), 0);
+    ck_assert_uint_eq(pacing_cap(c->wfd), UINT64_MAX);
+    mig_chan_free(c);
+    mig_chan_free(a);
+
     /* A local socket drains to empty; a pipe cannot tell. */
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     x = mig_chan_fd_new(sv[0], sv[0], 1);
@@ -726,6 +747,7 @@ START_TEST(test_drain_waits_for_the_peer)
     ck_assert_int_eq(pipe(pv), 0);
     x = mig_chan_fd_new(pv[0], pv[1], 1);
     ck_assert_int_eq(mig_chan_drain(x, NULL, NULL), MIG_ENOTSUP);
+    ck_assert_int_ne(mig_chan_set_pacing(x, 1e6), 0);
     mig_chan_free(x);
 }
 END_TEST

@@ -95,6 +95,27 @@ static int reply_guest_failed(struct ctl *c, int rc, const char *name,
                      mig_strerror(rc));
 }
 
+/* A state set for find_in_state(). */
+#define HG(state) (1u << (state))
+
+/*
+ * Under h->lock: the guest `name` when its state is in `ok` (HG() bits),
+ * with *rc = 0; otherwise NULL with *rc = 2 (no such guest) or 1 (*st its
+ * state): what reply_guest_failed() takes.
+ */
+static struct hguest *find_in_state(struct mig_host *h, const char *name,
+                                    unsigned ok, int *rc,
+                                    enum mig_hg_state *st)
+{
+    struct hguest *e = mig__host_find(h, name);
+
+    *rc = !e ? 2 : (ok & HG(e->state)) ? 0 : 1;
+    if (*rc != 1)
+        return e;
+    *st = e->state;
+    return NULL;
+}
+
 static struct json_object *ok_obj(void)
 {
     struct json_object *o = json_object_new_object();
@@ -359,16 +380,10 @@ static int do_destroy(struct ctl *c)
     if (!name)
         return rc;
     pthread_mutex_lock(&h->lock);
-    e = mig__host_find(h, name);
-    if (e && (e->state == MIG_HG_RUNNING || e->state == MIG_HG_PAUSED)) {
+    e = find_in_state(h, name, HG(MIG_HG_RUNNING) | HG(MIG_HG_PAUSED), &rc,
+                      &st);
+    if (e)
         mig__host_remove(h, e);
-        rc = 0;
-    } else if (e) {
-        st = e->state;
-        rc = 1;
-    } else {
-        rc = 2;
-    }
     pthread_mutex_unlock(&h->lock);
     if (rc)
         return reply_guest_failed(c, rc, name, st, "running or undefined",
@@ -648,15 +663,9 @@ static int do_migrate(struct ctl *c)
     o.phase_opaque = &og;
 
     pthread_mutex_lock(&h->lock);
-    e = mig__host_find(h, name);
-    if (e && e->state == MIG_HG_RUNNING) {
+    e = find_in_state(h, name, HG(MIG_HG_RUNNING), &rc, &st);
+    if (e)
         e->state = MIG_HG_MIGRATING;
-    } else if (e) {
-        st = e->state;
-        rc = 1;
-    } else {
-        rc = 2;
-    }
     pthread_mutex_unlock(&h->lock);
     if (rc)
         return reply_guest_failed(c, rc, name, st, "running", "migrate");
@@ -750,8 +759,8 @@ static int do_resume(struct ctl *c)
     if (!name)
         return rc;
     pthread_mutex_lock(&h->lock);
-    e = mig__host_find(h, name);
-    if (e && e->state == MIG_HG_PAUSED) {
+    e = find_in_state(h, name, HG(MIG_HG_PAUSED), &rc, &st);
+    if (e) {
         g = e->g;
         (void)g->ops->set_throttle(g, 0);
         (void)g->ops->logdirty_disable(g);
@@ -765,11 +774,6 @@ static int do_resume(struct ctl *c)
             if (!e->hb)
                 mig__host_net_up(h, e);
         }
-    } else if (e) {
-        st = e->state;
-        rc = 1;
-    } else {
-        rc = 2;
     }
     pthread_mutex_unlock(&h->lock);
     if (rc)
@@ -797,8 +801,9 @@ static int do_verify(struct ctl *c)
     if (!name)
         return rc;
     pthread_mutex_lock(&h->lock);
-    e = mig__host_find(h, name);
-    if (e && (e->state == MIG_HG_RUNNING || e->state == MIG_HG_PAUSED)) {
+    e = find_in_state(h, name, HG(MIG_HG_RUNNING) | HG(MIG_HG_PAUSED), &rc,
+                      &st);
+    if (e) {
         struct mig_guest *g = e->g;
         bool run = e->state == MIG_HG_RUNNING;
 
@@ -813,11 +818,6 @@ static int do_verify(struct ctl *c)
         }
         if (run)
             (void)g->ops->resume(g);
-    } else if (e) {
-        st = e->state;
-        rc = 1;
-    } else {
-        rc = 2;
     }
     pthread_mutex_unlock(&h->lock);
     if (rc)

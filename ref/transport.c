@@ -318,35 +318,41 @@ void mig_chan_shutdown(struct mig_chan *ch)
 }
 
 /* Bytes the peer has not acknowledged yet (TCP: written, unsent or in
- * flight; AF_UNIX: not read yet), and what counts as drained: a few
- * segments, so that one the peer's delayed ACK holds does not stall the
- * wait.  MIG_ENOTSUP when wfd cannot tell (a pipe). */
-static int outq(int fd, uint64_t *queued, uint64_t *enough)
+ * flight; AF_UNIX: not read yet).  MIG_ENOTSUP when fd cannot tell (a
+ * pipe). */
+static int unacked(int fd, uint64_t *queued)
 {
-    int n = 0, proto = 0, mss = 0;
-    socklen_t len = sizeof(proto);
+    int n = 0;
 
     if (ioctl(fd, SIOCOUTQ, &n) == -1 || n < 0)
         return MIG_ENOTSUP;
     *queued = (uint64_t)n;
-    *enough = 0;
-    if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 &&
-        proto == IPPROTO_TCP) {
-        len = sizeof(mss);
-        if (getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len) == -1 ||
-            mss <= 0)
-            mss = 1448;
-        *enough = 4 * (uint64_t)mss;
-    }
     return 0;
+}
+
+/* What counts as drained: on TCP four segments, so that one the peer's
+ * delayed ACK holds does not stall the wait; nothing on other sockets. */
+static uint64_t drained_below(int fd)
+{
+    int proto = 0, mss = 0;
+    socklen_t len = sizeof(proto);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == -1 ||
+        proto != IPPROTO_TCP)
+        return 0;
+    len = sizeof(mss);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len) == -1 ||
+        mss <= 0)
+        mss = 1448;
+    return 4 * (uint64_t)mss;
 }
 
 int mig_chan_drain(struct mig_chan *ch, double *waited_s, uint64_t *left)
 {
     const struct timespec tick = { .tv_nsec = DRAIN_POLL_NS };
     double t0 = now_s();
-    uint64_t queued = 0, enough = 0;
-    int rc = outq(ch->wfd, &queued, &enough);
+    uint64_t queued = 0, enough = drained_below(ch->wfd);
+    int rc = unacked(ch->wfd, &queued);
 
     while (!rc && queued > enough) {
         if (ch->timeout_ms >= 0 &&
@@ -355,7 +361,7 @@ int mig_chan_drain(struct mig_chan *ch, double *waited_s, uint64_t *left)
             break;
         }
         nanosleep(&tick, NULL);
-        rc = outq(ch->wfd, &queued, &enough);
+        rc = unacked(ch->wfd, &queued);
     }
     if (waited_s)
         *waited_s = now_s() - t0;

@@ -77,7 +77,6 @@ int calib_measure_runs(struct json_object *runs, double delay_s,
     double gp[MAX_REPEATS], tot[MAX_REPEATS], down[MAX_REPEATS];
     double sus[MAX_REPEATS], unp[MAX_REPEATS], qd[MAX_REPEATS];
     double rest[MAX_REPEATS];
-    bool dr[MAX_REPEATS];
     size_t n = 0, ndrained = 0, len = json_object_is_type(runs, json_type_array)
                             ? json_object_array_length(runs) : 0;
 
@@ -86,6 +85,7 @@ int calib_measure_runs(struct json_object *runs, double delay_s,
         struct json_object *m, *passes, *p1, *parts, *outcome, *drained;
         struct json_object *run = json_object_array_get_idx(runs, i);
         double bytes, dur;
+        bool dr;
 
         if (!json_object_object_get_ex(run, "measured", &m) ||
             !json_object_object_get_ex(m, "outcome", &outcome) ||
@@ -120,9 +120,10 @@ int calib_measure_runs(struct json_object *runs, double delay_s,
         }
         /* A drained pause (policy.drain) waited for the queue with the
          * guest running: none of it is in the downtime. */
-        dr[n] = json_object_object_get_ex(m, "drained", &drained) &&
-                json_object_get_boolean(drained);
-        rest[n] = dr[n] ? down[n] : down[n] - fmin(qd[n], down[n]);
+        dr = json_object_object_get_ex(m, "drained", &drained) &&
+             json_object_get_boolean(drained);
+        ndrained += dr;
+        rest[n] = dr ? down[n] : down[n] - fmin(qd[n], down[n]);
         n++;
     }
     if (n == 0) {
@@ -135,8 +136,6 @@ int calib_measure_runs(struct json_object *runs, double delay_s,
     out->n = n;
     out->goodput_Bps = calib_median(gp, n);
     out->spread_goodput = spread(gp, n, out->goodput_Bps);
-    for (size_t i = 0; i < n; i++)
-        ndrained += dr[i];
     out->drained = 2 * ndrained > n;
     out->queued_s = calib_median(qd, n);
     out->downtime_s = calib_median(rest, n) +

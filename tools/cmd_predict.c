@@ -150,7 +150,7 @@ static void print_text(const struct sim_scenario *sc,
 {
     const struct sim_config *c = &sc->cfg;
     const struct sim_downtime_parts *d = &r->downtime_parts;
-    char a[32], b[32], e[32], f[32], g[32], h[32], drain[32], spec[256];
+    char a[32], b[32], e[32], f[32], g[32], h[32], lr[32], spec[256];
 
     printf("%s migration, policy %s, %s engine%s%s\n",
            sim_mode_name(c->mode), mig_policy_name(c->policy.kind),
@@ -221,7 +221,7 @@ static void print_text(const struct sim_scenario *sc,
                sim_format_time(b, sizeof(b), d->suspend_s),
                sim_format_time(e, sizeof(e), d->final_copy_s),
                sim_format_time(f, sizeof(f), d->propagation_s),
-               sim_format_time(drain, sizeof(drain), d->loss_recovery_s),
+               sim_format_time(lr, sizeof(lr), d->loss_recovery_s),
                sim_format_time(g, sizeof(g), d->restore_s),
                sim_format_time(h, sizeof(h), d->handshake_s),
                sim_format_time(spec, sizeof(spec), d->unpause_s));
